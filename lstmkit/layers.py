@@ -1,0 +1,554 @@
+"""lstmkit's LSTM: the full gate math in `keras.ops`, a drop-in for `keras.layers.LSTM`.
+
+The cell does one step; the layer wraps it in `keras.layers.RNN`. The weights have
+Keras's layout, so `set_weights` works both ways between this layer and Keras's:
+
+    kernel            (input_dim, 4 * units)   gate blocks [i | f | c | o]
+    recurrent_kernel  (units,     4 * units)   gate blocks [i | f | c | o]
+    bias              (4 * units,)             gate blocks [i | f | c | o]
+
+One step, with x_t the input and (h, c) the state:
+
+    i = sigmoid(x_t W_i + h U_i + b_i)        input gate
+    f = sigmoid(x_t W_f + h U_f + b_f)        forget gate
+    g = tanh(x_t W_c + h U_c + b_c)           candidate
+    o = sigmoid(x_t W_o + h U_o + b_o)        output gate
+    c' = f * c + i * g                        new cell state
+    h' = o * tanh(c')                         new hidden state (and the output)
+
+The arithmetic is Keras's, step for step; the layer is faster than Keras's on the
+torch backend because its loop calls the cell's plain `call` (see `LSTM.inner_loop`).
+"""
+
+import keras
+import numpy as np
+from keras import activations, constraints, initializers, ops, regularizers
+from keras.src.backend import rnn as _keras_rnn_loop
+
+_ACTIVATION_NAMES = "'tanh', 'sigmoid', 'relu', 'linear' or a callable"
+
+
+def _get_activation(argument, value):
+    try:
+        return activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"Unknown activation for argument `{argument}`: expected {_ACTIVATION_NAMES}, "
+            f"received {value!r}."
+        ) from None
+
+
+def _check_rate(argument, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"Argument `{argument}` must be a float in [0, 1), received {value!r}."
+        )
+    return float(value)
+
+
+@keras.saving.register_keras_serializable(package="lstmkit")
+class LSTMCell(keras.layers.Layer):
+    """One step of a long short-term memory network, with Keras's weight layout.
+
+    Args:
+        units: Positive integer, dimensionality of the hidden and cell state.
+        activation: Activation of the candidate and of the cell state on its way
+            out. Default: `"tanh"`.
+        recurrent_activation: Activation of the input, forget and output gates.
+            Default: `"sigmoid"`.
+        use_bias: Whether the gates have a bias. Default: `True`.
+        kernel_initializer: Initializer of `kernel`. Default: `"glorot_uniform"`.
+        recurrent_initializer: Initializer of `recurrent_kernel`.
+            Default: `"orthogonal"`.
+        bias_initializer: Initializer of `bias`. Default: `"zeros"`.
+        unit_forget_bias: If `True`, the forget gate's bias starts at 1 (the rest
+            from `bias_initializer`), so the cell starts out remembering.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: Regularizers
+            of the three weights.
+        kernel_constraint, recurrent_constraint, bias_constraint: Constraints of
+            the three weights.
+        dropout: Fraction of the inputs dropped (one mask for the whole sequence).
+        recurrent_dropout: Fraction of the hidden state dropped before the
+            recurrent matmul (one mask for the whole sequence).
+        seed: Seed of the dropout masks.
+
+    Call arguments:
+        inputs: `(batch, features)`, one time step.
+        states: `[h, c]`, each `(batch, units)`.
+        training: Whether dropout applies.
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                f"Argument `units` must be a positive integer, received {units!r}."
+            )
+        # Keras's cell takes `implementation` (1: four matmuls, 2: one fused
+        # matmul); both give the same numbers, and this cell always fuses.
+        self.implementation = kwargs.pop("implementation", 2)
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = _get_activation("activation", activation)
+        self.recurrent_activation = _get_activation("recurrent_activation", recurrent_activation)
+        self.use_bias = use_bias
+        self.unit_forget_bias = unit_forget_bias
+
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+        self.dropout = _check_rate("dropout", dropout)
+        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        # Keras draws one mask per gate when there is recurrent dropout, and one
+        # shared mask otherwise; drawing the same way keeps the two layers equal
+        # under the same seed.
+        self.dropout_mask_count = 4 if self.recurrent_dropout > 0 else 1
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        # Drawn by lstmkit.layers.LSTM once per call, the same for every step; a
+        # cell run by plain keras.layers.RNN has none, and so no dropout.
+        self.input_masks = None
+        self.recurrent_masks = None
+
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.input_dim = input_dim
+        self.kernel = self.add_weight(
+            shape=(input_dim, 4 * self.units),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, 4 * self.units),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(4 * self.units,),
+                name="bias",
+                initializer=self._bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+
+    def _bias_initializer(self, shape, dtype=None):
+        if not self.unit_forget_bias:
+            return self.bias_initializer(shape, dtype=dtype)
+        units = self.units
+        return ops.concatenate(
+            [
+                self.bias_initializer((units,), dtype=dtype),  # input gate
+                ops.ones((units,), dtype=dtype),  # forget gate starts open
+                self.bias_initializer((2 * units,), dtype=dtype),  # candidate, output
+            ]
+        )
+
+    def call(self, inputs, states, training=False):
+        h_prev, c_prev = states[0], states[1]  # (batch, units) each
+        z = self.project(inputs, training=training)  # (batch, 4 * units)
+        z = z + self.recurrent_projection(h_prev, training=training)  # (batch, 4 * units)
+        _, _, _, _, c, h = self.gates(z, c_prev)
+        return h, [h, c]
+
+    def gates(self, z, c_prev):
+        """The gate equations, from the pre-activations `z` (batch, 4 * units).
+
+        Returns `(i, f, g, o, c, h)`: input gate, forget gate, candidate, output
+        gate, new cell state and new hidden state, each `(batch, units)`.
+        """
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)  # (batch, units) each
+        i = self.recurrent_activation(z_i)  # input gate: how much new to write
+        f = self.recurrent_activation(z_f)  # forget gate: how much old to keep
+        g = self.activation(z_c)  # candidate values to write
+        o = self.recurrent_activation(z_o)  # output gate: how much to show
+        c = f * c_prev + i * g  # (batch, units) new cell state
+        h = o * self.activation(c)  # (batch, units) new hidden state
+        return i, f, g, o, c, h
+
+    def project(self, inputs, training=False):
+        """`inputs @ kernel + bias`, with input dropout when training."""
+        masks = self.input_masks if training and self.dropout > 0 else None
+        if masks is None:
+            z = ops.matmul(inputs, self.kernel)  # (..., 4 * units)
+        else:
+            z = self._masked_matmul(inputs, masks, self.kernel)  # (..., 4 * units)
+        if self.use_bias:
+            z = z + self.bias
+        return z
+
+    def recurrent_projection(self, h, training=False):
+        """`h @ recurrent_kernel`, with recurrent dropout when training."""
+        masks = self.recurrent_masks if training and self.recurrent_dropout > 0 else None
+        if masks is None:
+            return ops.matmul(h, self.recurrent_kernel)  # (batch, 4 * units)
+        return self._masked_matmul(h, masks, self.recurrent_kernel)  # (batch, 4 * units)
+
+    def _masked_matmul(self, x, masks, weights):
+        # One shared mask: one matmul. One mask per gate: one matmul per gate block.
+        if len(masks) == 1:
+            return ops.matmul(x * masks[0], weights)
+        blocks = ops.split(weights, 4, axis=-1)
+        return ops.concatenate([ops.matmul(x * m, w) for m, w in zip(masks, blocks)], axis=-1)
+
+    def make_dropout_masks(self, step_inputs, h):
+        """Draws this call's dropout masks (the same for every step), Keras's way.
+
+        Keras draws them on every call, training or not; drawing the same way
+        keeps the seed generators of the two layers in step.
+        """
+        self.input_masks = self.recurrent_masks = None
+        if self.dropout > 0:
+            self.input_masks = self._draw_masks(step_inputs, self.dropout)
+        if self.recurrent_dropout > 0:
+            self.recurrent_masks = self._draw_masks(h, self.recurrent_dropout)
+
+    def _draw_masks(self, like, rate):
+        ones = ops.ones_like(like)  # (batch, features)
+        return [
+            keras.random.dropout(ones, rate=rate, seed=self.seed_generator)
+            for _ in range(self.dropout_mask_count)
+        ]
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
+
+    def get_config(self):
+        config = {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
+            "use_bias": self.use_bias,
+            "unit_forget_bias": self.unit_forget_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+            "implementation": self.implementation,
+        }
+        return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="lstmkit")
+class LSTM(keras.layers.RNN):
+    """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
+
+    A drop-in for `keras.layers.LSTM`: the same arguments, the same weights and
+    the same numbers, with the gate math written in `keras.ops` (see
+    `LSTMCell.gates`). It never calls cuDNN; on a GPU, Keras's own LSTM is the
+    fast one.
+
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        activation, recurrent_activation, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer, unit_forget_bias,
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+        recurrent_dropout, seed: As for `LSTMCell`.
+        activity_regularizer: Regularizer of the layer's output.
+        return_sequences: Return the output of every step `(batch, time, units)`
+            instead of the last `(batch, units)`. Default: `False`.
+        return_state: Also return the final `h` and `c`. Default: `False`.
+        go_backwards: Read the sequence from the end; with `return_sequences`,
+            the outputs come back in that reversed order. Default: `False`.
+        stateful: Carry the final state of batch k into batch k + 1 (needs a
+            fixed batch size). Default: `False`.
+        unroll: Unroll the loop (short sequences only). Default: `False`.
+        use_cudnn: Accepted for compatibility: `"auto"` or `False` (this layer
+            always runs the `keras.ops` path).
+
+    Call arguments:
+        inputs: `(batch, time, features)`.
+        mask: Boolean `(batch, time)`: `False` steps are skipped, the state
+            passing through unchanged. Padding may be on either side.
+        training: Whether dropout applies.
+        initial_state: `[h, c]`, each `(batch, units)`; zeros if `None`.
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        if use_cudnn not in ("auto", False):
+            raise ValueError(
+                "Argument `use_cudnn` must be 'auto' or False (lstmkit's LSTM runs "
+                f"its gate math in keras.ops; use keras.layers.LSTM for cuDNN), received {use_cudnn!r}."
+            )
+        cell = LSTMCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="lstm_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
+        self.use_cudnn = use_cudnn
+
+    def __call__(self, inputs, *args, **kwargs):
+        if not (hasattr(inputs, "shape") and hasattr(inputs, "dtype")):
+            raise TypeError(
+                "lstmkit.layers.LSTM expects a tensor or array of shape "
+                f"(batch, time, features), received {type(inputs).__name__}: {inputs!r:.80}"
+            )
+        return super().__call__(inputs, *args, **kwargs)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if len(sequences_shape) != 3:
+            raise ValueError(
+                "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
+                f"received shape {tuple(sequences_shape)}."
+            )
+        if sequences_shape[-1] is None:
+            raise ValueError(
+                "lstmkit.layers.LSTM needs a known feature size (the last axis), "
+                f"received shape {tuple(sequences_shape)}."
+            )
+        super().build(sequences_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        self._check_call(sequences, initial_state, mask)
+        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        # Keras's RNN.inner_loop calls the cell through Layer.__call__ at every
+        # step, which costs more than the step itself on eager torch. Keras's
+        # backend loop (`keras.src.backend.rnn`: a while_loop on TensorFlow, a
+        # scan on JAX, a Python loop on torch) with the cell's plain `call` as
+        # the step gives the same arithmetic without that cost. It is the one
+        # private Keras API lstmkit uses; the Keras pin keeps it in place.
+        cell = self.cell
+        cell.make_dropout_masks(sequences[:, 0, :], initial_state[0])
+
+        def step(inputs, states):
+            h, (_, c) = cell.call(inputs, states, training=training)  # (batch, units) each
+            return h, [h, c]
+
+        try:
+            return _keras_rnn_loop(
+                step,
+                sequences,
+                list(initial_state),
+                go_backwards=self.go_backwards,
+                mask=mask,
+                unroll=self.unroll,
+                input_length=sequences.shape[1],
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_all_outputs=self.return_sequences,
+            )
+        finally:
+            cell.input_masks = cell.recurrent_masks = None
+
+    def gate_activations(self, inputs, initial_state=None, mask=None):
+        """Runs the layer step by step and keeps every gate, for plots.
+
+        Not the training path: a plain Python loop over time, so use it on a few
+        sequences. `go_backwards` is honoured (the results stay indexed by input
+        position), and masked steps keep the previous state, as in `call`.
+
+        Args:
+            inputs: `(batch, time, features)`.
+            initial_state: Optional `[h, c]`, each `(batch, units)`.
+            mask: Optional boolean `(batch, time)`.
+
+        Returns:
+            A dict of NumPy arrays, each `(batch, time, units)`: `"input_gate"`,
+            `"forget_gate"`, `"candidate"`, `"output_gate"`, `"cell_state"`,
+            `"hidden_state"`.
+        """
+        inputs = ops.convert_to_tensor(inputs, dtype=self.compute_dtype)
+        if not self.built:
+            self.build(inputs.shape)
+        self._check_call(inputs, initial_state, mask)
+        cell = self.cell
+        batch_size, timesteps = inputs.shape[0], inputs.shape[1]
+        if initial_state is None:
+            h, c = cell.get_initial_state(batch_size)
+        else:
+            h, c = (ops.convert_to_tensor(s, dtype=self.compute_dtype) for s in initial_state)
+        projected = cell.project(inputs)  # (batch, time, 4 * units)
+        order = range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)
+        names = ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state")
+        history = {name: [] for name in names}
+        for t in order:
+            z = projected[:, t, :] + cell.recurrent_projection(h)  # (batch, 4 * units)
+            i, f, g, o, c_new, h_new = cell.gates(z, c)
+            if mask is not None:
+                keep = ops.expand_dims(ops.cast(mask[:, t], "bool"), -1)  # (batch, 1)
+                c_new, h_new = ops.where(keep, c_new, c), ops.where(keep, h_new, h)
+            h, c = h_new, c_new
+            for name, value in zip(names, (i, f, g, o, c, h)):
+                history[name].append(ops.convert_to_numpy(value))
+        if self.go_backwards:  # index the steps by input position, whatever the reading order
+            history = {name: steps[::-1] for name, steps in history.items()}
+        return {name: np.stack(steps, axis=1) for name, steps in history.items()}
+
+    def _check_call(self, sequences, initial_state, mask):
+        shape = tuple(sequences.shape)
+        if len(shape) != 3:
+            raise ValueError(
+                f"lstmkit.layers.LSTM expects 3-D input (batch, time, features), received shape {shape}."
+            )
+        if shape[-1] is not None and shape[-1] != self.cell.input_dim:
+            raise ValueError(
+                f"lstmkit.layers.LSTM was built for {self.cell.input_dim} features, "
+                f"received input with {shape[-1]} (shape {shape})."
+            )
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            if len(states) != 2:
+                raise ValueError(
+                    "lstmkit.layers.LSTM expects `initial_state` as [h, c] (2 tensors), "
+                    f"received {len(states)}."
+                )
+            for name, state in zip("hc", states):
+                state_shape = tuple(state.shape)
+                expected = (shape[0], self.cell.units)
+                if len(state_shape) != 2 or state_shape[1] != self.cell.units or (
+                    None not in (shape[0], state_shape[0]) and state_shape[0] != shape[0]
+                ):
+                    raise ValueError(
+                        f"lstmkit.layers.LSTM expects initial state `{name}` of shape "
+                        f"{expected}, received {state_shape}."
+                    )
+        if mask is not None:
+            mask_shape = tuple(mask.shape)
+            if len(mask_shape) != 2 or any(
+                None not in (m, s) and m != s for m, s in zip(mask_shape, shape[:2])
+            ):
+                raise ValueError(
+                    f"lstmkit.layers.LSTM expects a mask of shape (batch, time) = {shape[:2]}, "
+                    f"received {mask_shape}."
+                )
+
+    @property
+    def units(self):
+        return self.cell.units
+
+    @property
+    def activation(self):
+        return self.cell.activation
+
+    @property
+    def recurrent_activation(self):
+        return self.cell.recurrent_activation
+
+    @property
+    def use_bias(self):
+        return self.cell.use_bias
+
+    @property
+    def dropout(self):
+        return self.cell.dropout
+
+    @property
+    def recurrent_dropout(self):
+        return self.cell.recurrent_dropout
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            cell_config.pop(key, None)
+        config = {
+            **cell_config,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "use_cudnn": self.use_cudnn,
+        }
+        base_config = super().get_config()
+        del base_config["cell"]
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
