@@ -1,0 +1,264 @@
+"""lstmkit.layers.LSTM against keras.layers.LSTM: same weights, same numbers, every option."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+import keras
+import lstmkit
+from lstmkit.layers import LSTM, LSTMCell
+
+BATCH, TIME, FEATURES, UNITS = 3, 6, 4, 5
+ATOL = 1e-5
+
+
+def to_numpy(x):
+    return [ops.convert_to_numpy(v) for v in x] if isinstance(x, (list, tuple)) else ops.convert_to_numpy(x)
+
+
+def assert_close(a, b, atol=ATOL):
+    a, b = to_numpy(a), to_numpy(b)
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(x, y, atol=atol, rtol=0)
+    else:
+        np.testing.assert_allclose(a, b, atol=atol, rtol=0)
+
+
+def inputs(seed=0, batch=BATCH, time=TIME, features=FEATURES):
+    return np.random.default_rng(seed).normal(size=(batch, time, features)).astype("float32")
+
+
+def twin_layers(**options):
+    """A Keras LSTM and an lstmkit LSTM with the same options and the same weights."""
+    reference = keras.layers.LSTM(UNITS, **options)
+    ours = LSTM(UNITS, **options)
+    x = inputs()
+    reference(x)
+    ours(x)
+    ours.set_weights(reference.get_weights())
+    return reference, ours
+
+
+OPTIONS = {
+    "default": {},
+    "sequences": {"return_sequences": True},
+    "state": {"return_state": True},
+    "sequences_state": {"return_sequences": True, "return_state": True},
+    "backwards": {"go_backwards": True, "return_sequences": True, "return_state": True},
+    "unroll": {"unroll": True, "return_sequences": True},
+    "no_bias": {"use_bias": False, "return_sequences": True},
+    "relu_hard_sigmoid": {"activation": "relu", "recurrent_activation": "hard_sigmoid"},
+    "no_unit_forget_bias": {"unit_forget_bias": False, "bias_initializer": "ones"},
+    "implementation_1": {"implementation": 1, "return_sequences": True},
+    "dropout": {"dropout": 0.3, "seed": 7, "return_sequences": True},
+    "recurrent_dropout": {"dropout": 0.2, "recurrent_dropout": 0.3, "seed": 7},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+@pytest.mark.parametrize("training", [False, True])
+def test_outputs_equal_keras(name, training):
+    reference, ours = twin_layers(**OPTIONS[name])
+    x = inputs(1)
+    assert_close(ours(x, training=training), reference(x, training=training))
+
+
+@pytest.mark.parametrize("name", ["default", "backwards", "recurrent_dropout", "no_bias"])
+def test_weights_equal_keras_after_sgd_steps(name):
+    def model(layer):
+        inp = keras.Input((TIME, FEATURES))
+        out = layer(inp)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        out = keras.layers.Flatten()(out)
+        m = keras.Model(inp, keras.layers.Dense(1, kernel_initializer="ones")(out))
+        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        return m
+
+    reference, ours = twin_layers(**OPTIONS[name])
+    models = [model(reference), model(ours)]
+    x, y = inputs(2, batch=8), np.random.default_rng(3).normal(size=(8, 1)).astype("float32")
+    for m in models:
+        for _ in range(3):
+            m.train_on_batch(x, y)
+    assert_close(ours.get_weights(), reference.get_weights())
+    # The weights moved: the comparison is not between two untouched copies.
+    assert not np.allclose(to_numpy(ours.get_weights()[1]), to_numpy(twin_layers()[0].get_weights()[1]))
+
+
+@pytest.mark.parametrize("padding", ["right", "left", "middle"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_masks_equal_keras(padding, go_backwards):
+    reference, ours = twin_layers(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    mask = np.ones((BATCH, TIME), dtype=bool)
+    if padding == "right":
+        mask[0, 4:] = mask[1, 2:] = False
+    elif padding == "left":
+        mask[0, :2] = mask[2, :5] = False
+    else:
+        mask[1, 2:4] = False
+    x = inputs(4)
+    assert_close(ours(x, mask=mask), reference(x, mask=mask))
+
+
+def test_right_padding_does_not_change_final_state():
+    layer = LSTM(UNITS, return_state=True)
+    x = inputs(5)
+    padded = np.concatenate([x, np.zeros((BATCH, 3, FEATURES), "float32")], axis=1)
+    mask = np.concatenate([np.ones((BATCH, TIME), bool), np.zeros((BATCH, 3), bool)], axis=1)
+    assert_close(layer(padded, mask=mask), layer(x))
+
+
+def test_initial_state_equal_keras():
+    reference, ours = twin_layers(return_sequences=True, return_state=True)
+    rng = np.random.default_rng(6)
+    state = [rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in range(2)]
+    x = inputs(7)
+    assert_close(ours(x, initial_state=state), reference(x, initial_state=state))
+    assert not np.allclose(to_numpy(ours(x, initial_state=state)[1]), to_numpy(ours(x)[1]))
+
+
+def test_stateful_equal_keras_across_batches():
+    def model(layer_class):
+        inp = keras.Input((TIME, FEATURES), batch_size=BATCH)
+        layer = layer_class(UNITS, stateful=True, return_sequences=True)
+        return keras.Model(inp, layer(inp)), layer
+
+    ref_model, reference = model(keras.layers.LSTM)
+    our_model, ours = model(LSTM)
+    ours.set_weights(reference.get_weights())
+    first, second = inputs(8), inputs(9)
+    for x in (first, second):
+        assert_close(our_model(x), ref_model(x))
+    # The state carried over: the second batch differs from a fresh start.
+    ours.reset_state()
+    fresh = our_model(second)
+    our_model(first)
+    assert not np.allclose(to_numpy(our_model(second)), to_numpy(fresh))
+    ours.reset_state()
+    assert_close(our_model(second), fresh)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul", None])
+def test_bidirectional_equal_keras(merge_mode):
+    reference = keras.layers.Bidirectional(
+        keras.layers.LSTM(UNITS, return_sequences=True), merge_mode=merge_mode
+    )
+    ours = keras.layers.Bidirectional(LSTM(UNITS, return_sequences=True), merge_mode=merge_mode)
+    x = inputs(10)
+    reference(x)
+    ours(x)
+    ours.set_weights(reference.get_weights())
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 3:] = False
+    assert_close(ours(x, mask=mask), reference(x, mask=mask))
+    assert_close(ours(x), reference(x))
+
+
+def test_sequential_functional_stacked_and_embedding_mask():
+    tokens = np.array([[3, 5, 2, 0, 0], [1, 4, 4, 4, 2]], dtype="int32")
+
+    def build(layer_class):
+        keras.utils.set_random_seed(11)
+        return keras.Sequential(
+            [
+                keras.Input((5,), dtype="int32"),
+                keras.layers.Embedding(8, FEATURES, mask_zero=True),
+                layer_class(UNITS, return_sequences=True),
+                layer_class(UNITS),
+                keras.layers.Dense(2),
+            ]
+        )
+
+    reference, ours = build(keras.layers.LSTM), build(LSTM)
+    ours.set_weights(reference.get_weights())
+    assert_close(ours(tokens), reference(tokens))
+    # Padding is irrelevant under the mask: more zeros give the same answer.
+    longer = np.pad(tokens, ((0, 0), (0, 4)))
+    inp = keras.Input((9,), dtype="int32")
+    functional = keras.Model(inp, ours.layers[-1](ours.layers[-2](ours.layers[-3](ours.layers[0](inp)))))
+    assert_close(functional(longer), ours(tokens))
+
+
+def test_regularizer_losses_equal_keras():
+    options = {"kernel_regularizer": "l2", "recurrent_regularizer": "l1", "bias_regularizer": "l2",
+               "activity_regularizer": "l2"}
+    reference, ours = twin_layers(**options)
+    x = inputs(12)
+    reference(x)
+    ours(x)
+    assert len(ours.losses) == len(reference.losses) == 4
+    assert_close(sum(ours.losses), sum(reference.losses))
+
+
+def test_constraints_apply_like_keras():
+    options = {"kernel_constraint": keras.constraints.MaxNorm(0.1)}
+    reference, ours = twin_layers(**options)
+    assert ours.cell.kernel_constraint.get_config() == reference.cell.kernel_constraint.get_config()
+
+
+def test_pinned_numbers_with_constant_initializers():
+    # One unit, one feature, x = 1 for two steps, every weight 0.1, zero bias.
+    layer = LSTM(1, kernel_initializer=keras.initializers.Constant(0.1),
+                 recurrent_initializer=keras.initializers.Constant(0.1), unit_forget_bias=False,
+                 return_sequences=True, return_state=True)
+    outputs, h, c = layer(np.ones((1, 2, 1), "float32"))
+    # Step 1: every gate sees 0.1: c1 = s(.1) tanh(.1), h1 = s(.1) tanh(c1).
+    # Step 2: every gate sees 0.1 + 0.1 h1.
+    # (Worked out with the math module: h = 0.0274438, 0.0426552; c2 = 0.0813243.)
+    np.testing.assert_allclose(to_numpy(outputs)[0, :, 0], [0.0274438, 0.0426552], atol=1e-6)
+    np.testing.assert_allclose(to_numpy(c)[0, 0], 0.0813243, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(h)[0, 0], 0.0426552, atol=1e-6)
+
+
+def test_unit_forget_bias_initialises_forget_block_to_one():
+    layer = LSTM(UNITS)
+    layer(inputs())
+    bias = to_numpy(layer.cell.bias)
+    np.testing.assert_array_equal(bias[UNITS : 2 * UNITS], 1.0)
+    np.testing.assert_array_equal(np.delete(bias, np.s_[UNITS : 2 * UNITS]), 0.0)
+
+
+def test_weight_layout_is_keras_layout():
+    reference, ours = twin_layers()
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in reference.weights]
+    assert [tuple(w.shape) for w in ours.weights] == [
+        (FEATURES, 4 * UNITS), (UNITS, 4 * UNITS), (4 * UNITS,)
+    ]
+    reference.set_weights(ours.get_weights())  # and back
+
+
+def test_cell_in_keras_rnn_equals_layer():
+    cell_rnn = keras.layers.RNN(LSTMCell(UNITS), return_sequences=True)
+    ours = LSTM(UNITS, return_sequences=True)
+    x = inputs(13)
+    cell_rnn(x)
+    ours(x)
+    cell_rnn.set_weights(ours.get_weights())
+    assert_close(cell_rnn(x), ours(x))
+
+
+def test_gate_activations_reproduce_outputs():
+    for go_backwards in (False, True):
+        layer = LSTM(UNITS, return_sequences=True, return_state=True, go_backwards=go_backwards)
+        x = inputs(14)
+        mask = np.ones((BATCH, TIME), bool)
+        mask[0, 4:] = False
+        outputs, h, c = to_numpy(layer(x, mask=mask))
+        gates = layer.gate_activations(x, mask=mask)
+        assert set(gates) == {"input_gate", "forget_gate", "candidate", "output_gate",
+                              "cell_state", "hidden_state"}
+        for value in gates.values():
+            assert value.shape == (BATCH, TIME, UNITS)
+        last = 0 if go_backwards else -1
+        np.testing.assert_allclose(gates["hidden_state"][:, last], h, atol=ATOL)
+        np.testing.assert_allclose(gates["cell_state"][:, last], c, atol=ATOL)
+        if not go_backwards:
+            np.testing.assert_allclose(gates["hidden_state"], outputs, atol=ATOL)
+        for name in ("input_gate", "forget_gate", "output_gate"):
+            assert 0 <= gates[name].min() and gates[name].max() <= 1
+
+
+def test_public_names():
+    assert lstmkit.LSTM is LSTM and lstmkit.layers.LSTMCell is LSTMCell
