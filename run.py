@@ -50,12 +50,15 @@ def ensure_environment():
     if not VENV_PYTHON.exists():
         print(f"Creating the virtual environment {VENV} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    print("Installing lstmkit with TensorFlow, JAX and PyTorch (pinned in constraints.txt) ...",
-          flush=True)
+    print(
+        "Installing lstmkit with TensorFlow, JAX and PyTorch (pinned in constraints.txt) ...",
+        flush=True,
+    )
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
     subprocess.run(pip + ["--upgrade", "pip"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(pip + ["-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[all,dev]"],
-                   check=True)
+    subprocess.run(
+        pip + ["-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[all,dev]"], check=True
+    )
     MARKER.write_text(fingerprint)
 
 
@@ -85,18 +88,19 @@ def _format_figures(figures):
 
 
 def run_course(args):
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
-
-    from lstmkit.report import FIGURES_ENV, read
-
     backend = args.backend or os.environ.get("KERAS_BACKEND", "tensorflow")
     os.environ["KERAS_BACKEND"] = backend
     for key, value in QUIET_TF.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import HTMLExporter
+
+    from lstmkit.report import read
+
     out_dir = ROOT / "build" / "course" / backend
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -104,9 +108,13 @@ def run_course(args):
         nb = nbformat.read(path, as_version=4)
         figures_file = out_dir / f"{path.stem}.figures.jsonl"
         figures_file.unlink(missing_ok=True)
-        os.environ[FIGURES_ENV] = str(figures_file)
-        client = NotebookClient(nb, timeout=args.cell_timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        os.environ[FIGURES_ENV_NAME] = str(figures_file)
+        client = NotebookClient(
+            nb,
+            timeout=args.cell_timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         error = ""
         try:
@@ -120,19 +128,28 @@ def run_course(args):
         html, _ = HTMLExporter().from_notebook_node(nb)
         (out_dir / f"{path.stem}.html").write_text(html, encoding="utf-8")
         figures = read(figures_file)
-        rows.append({"notebook": path.stem, "backend": backend, "seconds": round(seconds, 1),
-                     "passed": not error, "error": error,
-                     "figures": {k: v[0] for k, v in figures.items()}})
+        rows.append(
+            {
+                "notebook": path.stem,
+                "backend": backend,
+                "seconds": round(seconds, 1),
+                "passed": not error,
+                "error": error,
+                "figures": {k: v[0] for k, v in figures.items()},
+            }
+        )
         status = "passed" if not error else f"FAILED: {error}"
         print(f"{path.stem:<32} {backend:<10} {seconds:7.1f}s  {status}", flush=True)
     (out_dir / "summary.json").write_text(json.dumps(rows, indent=1))
     print()
-    print(f"| notebook | backend | seconds | passed | key figures |")
+    print("| notebook | backend | seconds | passed | key figures |")
     print("|---|---|---:|---|---|")
     for row in rows:
         figures = _format_figures({k: (v, "") for k, v in row["figures"].items()})
-        print(f"| {row['notebook']} | {row['backend']} | {row['seconds']:.1f} | "
-              f"{'yes' if row['passed'] else 'NO'} | {figures} |")
+        print(
+            f"| {row['notebook']} | {row['backend']} | {row['seconds']:.1f} | "
+            f"{'yes' if row['passed'] else 'NO'} | {figures} |"
+        )
     print(f"\nExecuted notebooks (ipynb and HTML): {out_dir}")
     total = sum(r["seconds"] for r in rows)
     failed = sum(not r["passed"] for r in rows)
@@ -151,20 +168,49 @@ def _pytest_counts(output):
 
 def run_tests(args):
     print("== ruff (lint: lstmkit, tests, benchmarks, course notebooks, run.py)", flush=True)
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "lstmkit", "tests",
-                           "benchmarks", "course", "run.py"], cwd=ROOT)
+    lint = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "lstmkit",
+            "tests",
+            "benchmarks",
+            "course",
+            "run.py",
+        ],
+        cwd=ROOT,
+    )
     totals, failed_backends = {}, []
     for backend in args.backends:
         env = dict(os.environ, KERAS_BACKEND=backend, MPLBACKEND="Agg", **QUIET_TF)
         env.pop(FIGURES_ENV_NAME, None)
-        command = [sys.executable, "-m", "pytest", "tests", "course", "--nbval-lax",
-                   "--nbval-current-env", f"--nbval-cell-timeout={args.cell_timeout}",
-                   "-q", "-rfEs", "--durations=5", *args.pytest_args]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests",
+            "course",
+            "--nbval-lax",
+            "--nbval-current-env",
+            f"--nbval-cell-timeout={args.cell_timeout}",
+            "-q",
+            "-rfEs",
+            "--durations=5",
+            *args.pytest_args,
+        ]
         print(f"\n== {backend}: {' '.join(command[2:])}", flush=True)
         start = time.perf_counter()
         with tempfile.TemporaryFile("w+") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for line in process.stdout:
                 sys.stdout.write(line)
                 log.write(line)
@@ -187,7 +233,6 @@ def run_tests(args):
     print(f"{len(args.backends)} backends: {passed} passed, {failed} failed{skipped}")
     ok = lint.returncode == 0 and not failed_backends and passed > 0
     return 0 if ok else 1
-
 
 
 def main():

@@ -98,22 +98,41 @@ def main():
         print(json.dumps(measure(args.rounds, args.warmup)))
         return
 
-    print(f"train step, batch {BATCH} x {TIMESTEPS} steps x {FEATURES} features -> {UNITS} units,"
-          f" median of {args.rounds} alternating rounds")
-    print(f"{'backend':<11} {'lstmkit ms':>10} {'keras ms':>9} {'ratio':>6} {'nn.LSTM ms':>10} {'ratio':>6}")
+    print(
+        f"train step, batch {BATCH} x {TIMESTEPS} steps x {FEATURES} features -> {UNITS} units,"
+        f" median of {args.rounds} alternating rounds"
+    )
+    print(
+        f"{'backend':<11} {'lstmkit ms':>10} {'keras ms':>9} {'ratio':>6}"
+        f" {'nn.LSTM ms':>10} {'ratio':>6}"
+    )
     for backend in args.backends:
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2",
-                   TF_ENABLE_ONEDNN_OPTS="0")
+        env = dict(
+            os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0"
+        )
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--rounds", str(args.rounds),
-             "--warmup", str(args.warmup)],
-            env=env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--rounds",
+                str(args.rounds),
+                "--warmup",
+                str(args.warmup),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if out.returncode != 0:
             print(f"{backend:<11} failed:\n{out.stderr[-2000:]}")
             continue
         t = json.loads(out.stdout.strip().splitlines()[-1])
-        row = f"{backend:<11} {t['lstmkit'] * 1e3:>10.1f} {t['keras'] * 1e3:>9.1f} {t['lstmkit'] / t['keras']:>6.2f}"
+        row = (
+            f"{backend:<11} {t['lstmkit'] * 1e3:>10.1f} {t['keras'] * 1e3:>9.1f}"
+            f" {t['lstmkit'] / t['keras']:>6.2f}"
+        )
         if "torch.nn.LSTM" in t:
             row += f" {t['torch.nn.LSTM'] * 1e3:>10.1f} {t['lstmkit'] / t['torch.nn.LSTM']:>6.2f}"
         print(row)

@@ -1,9 +1,9 @@
 """lstmkit: the library behind the course.
 
-    lstmkit.LSTM / lstmkit.layers      the LSTM layer and cell, in keras.ops
-    lstmkit.convert                    weights between PyTorch nn.LSTM and Keras
-    lstmkit.datasets                   synthetic tasks and real datasets
-    lstmkit.report                     key figures a notebook records for the runner
+lstmkit.LSTM / lstmkit.layers      the LSTM layer and cell, in keras.ops
+lstmkit.convert                    weights between PyTorch nn.LSTM and Keras
+lstmkit.datasets                   synthetic tasks and real datasets
+lstmkit.report                     key figures a notebook records for the runner
 """
 
 from lstmkit import convert, datasets, layers, report

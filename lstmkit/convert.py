@@ -140,7 +140,9 @@ def keras_to_torch(keras_layers, torch_lstm):
 
                 def put(name, value, suffix=suffix, layer_index=layer_index):
                     parameter = getattr(torch_lstm, f"{name}_l{layer_index}{suffix}")
-                    parameter.copy_(torch.as_tensor(np.ascontiguousarray(value), dtype=parameter.dtype))
+                    parameter.copy_(
+                        torch.as_tensor(np.ascontiguousarray(value), dtype=parameter.dtype)
+                    )
 
                 put("weight_ih", weights[0].T)
                 put("weight_hh", weights[1].T)

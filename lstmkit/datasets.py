@@ -23,7 +23,6 @@ import csv
 import dataclasses
 import datetime
 import hashlib
-import io
 import os
 import shutil
 
@@ -174,7 +173,9 @@ _DATE_FORMATS = (
 )
 
 
-def make_dates(num_samples, seed=0, start=datetime.date(1950, 1, 1), end=datetime.date(2049, 12, 31)):
+def make_dates(
+    num_samples, seed=0, start=datetime.date(1950, 1, 1), end=datetime.date(2049, 12, 31)
+):
     """Dates written in many human formats, and the same dates as ISO `YYYY-MM-DD`.
 
     Formats include "3 March 2021", "Mar 3 2021", "Wed, Mar 3 2021", "03/03/21"
@@ -480,7 +481,8 @@ def _shuffled_splits(columns, validation_fraction, test_fraction, seed):
         "train": order[n_test + n_validation :],
     }
     return {
-        split: tuple(np.asarray(column)[index] for column in columns) for split, index in parts.items()
+        split: tuple(np.asarray(column)[index] for column in columns)
+        for split, index in parts.items()
     }
 
 
@@ -530,7 +532,7 @@ def load_spa_eng(validation_fraction=0.1, test_fraction=0.1, seed=0, max_pairs=N
         `{"train": (english, spanish), "validation": ..., "test": ...}` arrays of str.
     """
     folder = fetch("spa_eng")
-    with io.open(os.path.join(folder, "spa-eng", "spa.txt"), encoding="utf-8") as f:
+    with open(os.path.join(folder, "spa-eng", "spa.txt"), encoding="utf-8") as f:
         pairs = [line.split("\t") for line in f.read().split("\n") if line]
     english = np.array([p[0] for p in pairs], dtype=object)
     spanish = np.array([p[1] for p in pairs], dtype=object)
@@ -589,7 +591,11 @@ def chronological_split(values, validation_fraction=0.15, test_fraction=0.15):
     n = len(values)
     n_test, n_validation = int(round(n * test_fraction)), int(round(n * validation_fraction))
     n_train = n - n_test - n_validation
-    return values[:n_train], values[n_train : n_train + n_validation], values[n_train + n_validation :]
+    return (
+        values[:n_train],
+        values[n_train : n_train + n_validation],
+        values[n_train + n_validation :],
+    )
 
 
 class Scaler:
@@ -601,7 +607,9 @@ class Scaler:
 
     def __init__(self, method="standard"):
         if method not in ("standard", "minmax"):
-            raise ValueError(f"Argument `method` must be 'standard' or 'minmax', received {method!r}.")
+            raise ValueError(
+                f"Argument `method` must be 'standard' or 'minmax', received {method!r}."
+            )
         self.method = method
         self.offset = self.scale = None
 
@@ -659,8 +667,9 @@ class PreparedSeries:
     boundaries: tuple  # index in the series where validation and test targets start
 
 
-def prepare_series(values, window, horizon=1, validation_fraction=0.15, test_fraction=0.15,
-                   method="standard"):
+def prepare_series(
+    values, window, horizon=1, validation_fraction=0.15, test_fraction=0.15, method="standard"
+):
     """Splits in time order, fits the scaler on the training part only, then windows.
 
     Each later part's windows start `window` steps before it, so its first target
@@ -683,5 +692,6 @@ def prepare_series(values, window, horizon=1, validation_fraction=0.15, test_fra
         ("test", start_test - window, len(values)),
     ):
         parts[name] = make_windows(scaled[max(lo, 0) : hi], window, horizon)
-    return PreparedSeries(scaler, parts["train"], parts["validation"], parts["test"],
-                          (start_validation, start_test))
+    return PreparedSeries(
+        scaler, parts["train"], parts["validation"], parts["test"], (start_validation, start_test)
+    )

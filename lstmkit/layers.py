@@ -40,9 +40,7 @@ def _get_activation(argument, value):
 
 def _check_rate(argument, value):
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ValueError(
-            f"Argument `{argument}` must be a float in [0, 1), received {value!r}."
-        )
+        raise ValueError(f"Argument `{argument}` must be a float in [0, 1), received {value!r}.")
     return float(value)
 
 
@@ -100,9 +98,7 @@ class LSTMCell(keras.layers.Layer):
         **kwargs,
     ):
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                f"Argument `units` must be a positive integer, received {units!r}."
-            )
+            raise ValueError(f"Argument `units` must be a positive integer, received {units!r}.")
         # Keras's cell takes `implementation` (1: four matmuls, 2: one fused
         # matmul); both give the same numbers, and this cell always fuses.
         self.implementation = kwargs.pop("implementation", 2)
@@ -339,7 +335,8 @@ class LSTM(keras.layers.RNN):
         if use_cudnn not in ("auto", False):
             raise ValueError(
                 "Argument `use_cudnn` must be 'auto' or False (lstmkit's LSTM runs "
-                f"its gate math in keras.ops; use keras.layers.LSTM for cuDNN), received {use_cudnn!r}."
+                "its gate math in keras.ops; use keras.layers.LSTM for cuDNN), "
+                f"received {use_cudnn!r}."
             )
         cell = LSTMCell(
             units,
@@ -459,7 +456,14 @@ class LSTM(keras.layers.RNN):
             h, c = (ops.convert_to_tensor(s, dtype=self.compute_dtype) for s in initial_state)
         projected = cell.project(inputs)  # (batch, time, 4 * units)
         order = range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)
-        names = ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state")
+        names = (
+            "input_gate",
+            "forget_gate",
+            "candidate",
+            "output_gate",
+            "cell_state",
+            "hidden_state",
+        )
         history = {name: [] for name in names}
         for t in order:
             z = projected[:, t, :] + cell.recurrent_projection(h)  # (batch, 4 * units)
@@ -478,7 +482,8 @@ class LSTM(keras.layers.RNN):
         shape = tuple(sequences.shape)
         if len(shape) != 3:
             raise ValueError(
-                f"lstmkit.layers.LSTM expects 3-D input (batch, time, features), received shape {shape}."
+                "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
+                f"received shape {shape}."
             )
         if shape[-1] is not None and shape[-1] != self.cell.input_dim:
             raise ValueError(
@@ -486,7 +491,9 @@ class LSTM(keras.layers.RNN):
                 f"received input with {shape[-1]} (shape {shape})."
             )
         if initial_state is not None:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            states = (
+                list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            )
             if len(states) != 2:
                 raise ValueError(
                     "lstmkit.layers.LSTM expects `initial_state` as [h, c] (2 tensors), "
@@ -495,8 +502,10 @@ class LSTM(keras.layers.RNN):
             for name, state in zip("hc", states):
                 state_shape = tuple(state.shape)
                 expected = (shape[0], self.cell.units)
-                if len(state_shape) != 2 or state_shape[1] != self.cell.units or (
-                    None not in (shape[0], state_shape[0]) and state_shape[0] != shape[0]
+                if (
+                    len(state_shape) != 2
+                    or state_shape[1] != self.cell.units
+                    or (None not in (shape[0], state_shape[0]) and state_shape[0] != shape[0])
                 ):
                     raise ValueError(
                         f"lstmkit.layers.LSTM expects initial state `{name}` of shape "

@@ -33,7 +33,8 @@ def record(name, value, unit=""):
             shown = float(value)
         except (TypeError, ValueError):
             raise TypeError(
-                f"record({name!r}, ...) takes a number or a string, received {type(value).__name__}."
+                f"record({name!r}, ...) takes a number or a string, "
+                f"received {type(value).__name__}."
             ) from None
     path = os.environ.get(FIGURES_ENV)
     if path:

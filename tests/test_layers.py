@@ -1,10 +1,10 @@
 """lstmkit.layers.LSTM against keras.layers.LSTM: same weights, same numbers, every option."""
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
 
-import keras
 import lstmkit
 from lstmkit.layers import LSTM, LSTMCell
 
@@ -13,7 +13,11 @@ ATOL = 1e-5
 
 
 def to_numpy(x):
-    return [ops.convert_to_numpy(v) for v in x] if isinstance(x, (list, tuple)) else ops.convert_to_numpy(x)
+    return (
+        [ops.convert_to_numpy(v) for v in x]
+        if isinstance(x, (list, tuple))
+        else ops.convert_to_numpy(x)
+    )
 
 
 def assert_close(a, b, atol=ATOL):
@@ -84,13 +88,17 @@ def test_weights_equal_keras_after_sgd_steps(name):
             m.train_on_batch(x, y)
     assert_close(ours.get_weights(), reference.get_weights())
     # The weights moved: the comparison is not between two untouched copies.
-    assert not np.allclose(to_numpy(ours.get_weights()[1]), to_numpy(twin_layers()[0].get_weights()[1]))
+    assert not np.allclose(
+        to_numpy(ours.get_weights()[1]), to_numpy(twin_layers()[0].get_weights()[1])
+    )
 
 
 @pytest.mark.parametrize("padding", ["right", "left", "middle"])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_masks_equal_keras(padding, go_backwards):
-    reference, ours = twin_layers(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    reference, ours = twin_layers(
+        return_sequences=True, return_state=True, go_backwards=go_backwards
+    )
     mask = np.ones((BATCH, TIME), dtype=bool)
     if padding == "right":
         mask[0, 4:] = mask[1, 2:] = False
@@ -177,13 +185,19 @@ def test_sequential_functional_stacked_and_embedding_mask():
     # Padding is irrelevant under the mask: more zeros give the same answer.
     longer = np.pad(tokens, ((0, 0), (0, 4)))
     inp = keras.Input((9,), dtype="int32")
-    functional = keras.Model(inp, ours.layers[-1](ours.layers[-2](ours.layers[-3](ours.layers[0](inp)))))
+    functional = keras.Model(
+        inp, ours.layers[-1](ours.layers[-2](ours.layers[-3](ours.layers[0](inp))))
+    )
     assert_close(functional(longer), ours(tokens))
 
 
 def test_regularizer_losses_equal_keras():
-    options = {"kernel_regularizer": "l2", "recurrent_regularizer": "l1", "bias_regularizer": "l2",
-               "activity_regularizer": "l2"}
+    options = {
+        "kernel_regularizer": "l2",
+        "recurrent_regularizer": "l1",
+        "bias_regularizer": "l2",
+        "activity_regularizer": "l2",
+    }
     reference, ours = twin_layers(**options)
     x = inputs(12)
     reference(x)
@@ -200,9 +214,14 @@ def test_constraints_apply_like_keras():
 
 def test_pinned_numbers_with_constant_initializers():
     # One unit, one feature, x = 1 for two steps, every weight 0.1, zero bias.
-    layer = LSTM(1, kernel_initializer=keras.initializers.Constant(0.1),
-                 recurrent_initializer=keras.initializers.Constant(0.1), unit_forget_bias=False,
-                 return_sequences=True, return_state=True)
+    layer = LSTM(
+        1,
+        kernel_initializer=keras.initializers.Constant(0.1),
+        recurrent_initializer=keras.initializers.Constant(0.1),
+        unit_forget_bias=False,
+        return_sequences=True,
+        return_state=True,
+    )
     outputs, h, c = layer(np.ones((1, 2, 1), "float32"))
     # Step 1: every gate sees 0.1: c1 = s(.1) tanh(.1), h1 = s(.1) tanh(c1).
     # Step 2: every gate sees 0.1 + 0.1 h1.
@@ -224,7 +243,9 @@ def test_weight_layout_is_keras_layout():
     reference, ours = twin_layers()
     assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in reference.weights]
     assert [tuple(w.shape) for w in ours.weights] == [
-        (FEATURES, 4 * UNITS), (UNITS, 4 * UNITS), (4 * UNITS,)
+        (FEATURES, 4 * UNITS),
+        (UNITS, 4 * UNITS),
+        (4 * UNITS,),
     ]
     reference.set_weights(ours.get_weights())  # and back
 
@@ -247,8 +268,14 @@ def test_gate_activations_reproduce_outputs():
         mask[0, 4:] = False
         outputs, h, c = to_numpy(layer(x, mask=mask))
         gates = layer.gate_activations(x, mask=mask)
-        assert set(gates) == {"input_gate", "forget_gate", "candidate", "output_gate",
-                              "cell_state", "hidden_state"}
+        assert set(gates) == {
+            "input_gate",
+            "forget_gate",
+            "candidate",
+            "output_gate",
+            "cell_state",
+            "hidden_state",
+        }
         for value in gates.values():
             assert value.shape == (BATCH, TIME, UNITS)
         last = 0 if go_backwards else -1

@@ -1,0 +1,100 @@
+"""Bad input gives a ValueError or TypeError that names the problem, expected and received."""
+
+import keras
+import numpy as np
+import pytest
+
+from lstmkit.layers import LSTM
+
+x = np.zeros((2, 5, 3), "float32")
+
+
+def built(**options):
+    layer = LSTM(4, **options)
+    layer(x)
+    return layer
+
+
+@pytest.mark.parametrize("units", [0, -3, 2.5, "8", None, True])
+def test_units_must_be_positive_integer(units):
+    with pytest.raises(ValueError, match=r"`units` must be a positive integer, received"):
+        LSTM(units)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 5, 3, 1), (5,)])
+def test_input_must_be_3d(shape):
+    with pytest.raises(
+        ValueError, match=r"expects 3-D input \(batch, time, features\), received shape"
+    ):
+        LSTM(4)(np.zeros(shape, "float32"))
+
+
+def test_feature_size_must_match_the_built_one():
+    layer = built()
+    with pytest.raises(ValueError, match=r"built for 3 features, received input with 2"):
+        layer(np.zeros((2, 5, 2), "float32"))
+
+
+@pytest.mark.parametrize(
+    "states, message",
+    [
+        ([np.zeros((2, 4), "float32")], r"\[h, c\] \(2 tensors\), received 1"),
+        ([np.zeros((2, 4), "float32")] * 3, r"\[h, c\] \(2 tensors\), received 3"),
+        (
+            [np.zeros((2, 5), "float32"), np.zeros((2, 4), "float32")],
+            r"`h` of shape \(2, 4\), received \(2, 5\)",
+        ),
+        (
+            [np.zeros((2, 4), "float32"), np.zeros((3, 4), "float32")],
+            r"`c` of shape \(2, 4\), received \(3, 4\)",
+        ),
+        (
+            [np.zeros((2, 4, 1), "float32"), np.zeros((2, 4), "float32")],
+            r"`h` of shape \(2, 4\), received \(2, 4, 1\)",
+        ),
+    ],
+)
+def test_initial_state_number_and_shape(states, message):
+    layer = built()
+    with pytest.raises(ValueError, match=message):
+        layer(x, initial_state=states)
+
+
+@pytest.mark.parametrize("mask_shape", [(2,), (2, 4), (3, 5), (2, 5, 1)])
+def test_mask_must_be_batch_by_time(mask_shape):
+    layer = built()
+    with pytest.raises(ValueError, match=r"mask of shape \(batch, time\) = \(2, 5\), received"):
+        layer(x, mask=np.ones(mask_shape, bool))
+
+
+@pytest.mark.parametrize("argument", ["activation", "recurrent_activation"])
+def test_unknown_activation(argument):
+    with pytest.raises(
+        ValueError,
+        match=rf"Unknown activation for argument `{argument}`: expected .* received 'tanhh'",
+    ):
+        LSTM(4, **{argument: "tanhh"})
+
+
+def test_stateful_needs_fixed_batch_size():
+    with pytest.raises(ValueError, match=r"batch size must be static"):
+        keras.Model(*(lambda i: (i, LSTM(4, stateful=True)(i)))(keras.Input((5, 3))))
+
+
+@pytest.mark.parametrize("value", ["a sentence", 3.0, [[["a"]]], {"x": 1}])
+def test_input_must_be_a_tensor(value):
+    with pytest.raises(
+        TypeError, match=r"expects a tensor or array of shape \(batch, time, features\), received"
+    ):
+        LSTM(4)(value)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "0.2"])
+def test_dropout_rate_range(rate):
+    with pytest.raises(ValueError, match=r"`dropout` must be a float in \[0, 1\), received"):
+        LSTM(4, dropout=rate)
+
+
+def test_use_cudnn_true_is_refused_with_reason():
+    with pytest.raises(ValueError, match=r"`use_cudnn` must be 'auto' or False"):
+        LSTM(4, use_cudnn=True)

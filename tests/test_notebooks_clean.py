@@ -1,0 +1,54 @@
+"""The course notebooks as files: stored without outputs, and shaped like a lesson."""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+COURSE = pathlib.Path(__file__).resolve().parents[1] / "course"
+NOTEBOOKS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+SECTIONS = [
+    "What you will learn",
+    "Intuition",
+    "The math",
+    "Code",
+    "Experiment",
+    "What we measured",
+    "Summary",
+    "Exercises",
+]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks in {COURSE}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    notebook = json.loads(path.read_text())
+    dirty = [
+        i
+        for i, cell in enumerate(notebook["cells"])
+        if cell["cell_type"] == "code"
+        and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them (pre-commit does)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_structure(path):
+    cells = json.loads(path.read_text())["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert markdown.lstrip().startswith("# "), "starts with an H1 title"
+    positions = [markdown.find(section) for section in SECTIONS]
+    assert -1 not in positions, [s for s, p in zip(SECTIONS, positions) if p == -1]
+    assert positions == sorted(positions), "sections in the fixed order"
+    exercises = markdown[markdown.rfind("## Exercises") :]
+    count = len(re.findall(r"^\d+\. ", exercises, flags=re.M))
+    assert 2 <= count <= 4 and exercises.count("Hint") >= count, "2-4 exercises, each with a hint"
+    first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert 'os.environ.setdefault("KERAS_BACKEND"' in first_code.split("import keras")[0]
+    assert "set_random_seed" in code
+    assert "assert " in code and "record(" in code
