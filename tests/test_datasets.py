@@ -1,0 +1,295 @@
+"""lstmkit.datasets: generators, real loaders from the seeded cache, helpers, error paths."""
+
+import datetime
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+from conftest import requires_data
+
+from lstmkit import datasets
+
+# --- synthetic ---------------------------------------------------------------------------------
+
+
+def test_sine_shapes_noise_and_determinism():
+    clean = datasets.make_sine(200, period=20)
+    assert clean.shape == (200,) and clean.dtype == np.float32
+    np.testing.assert_allclose(clean[:21:5], [0, 1, 0, -1, 0], atol=1e-6)
+    noisy = datasets.make_sine(200, period=20, noise_std=0.1, seed=3)
+    assert 0.07 < np.std(noisy - clean) < 0.13
+    np.testing.assert_array_equal(noisy, datasets.make_sine(200, period=20, noise_std=0.1, seed=3))
+    assert not np.array_equal(noisy, datasets.make_sine(200, period=20, noise_std=0.1, seed=4))
+
+
+def test_adding_problem():
+    x, y = datasets.make_adding_problem(2000, length=50, seed=1)
+    assert x.shape == (2000, 50, 2) and y.shape == (2000, 1) and x.dtype == y.dtype == np.float32
+    markers = x[:, :, 1]
+    assert np.all(markers.sum(axis=1) == 2)
+    assert np.all(markers[:, :25].sum(axis=1) == 1)  # one marker in each half
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * markers).sum(axis=1), rtol=1e-6)
+    # Always answering the mean 1.0 scores about 1/6.
+    assert np.mean((y - 1.0) ** 2) == pytest.approx(1 / 6, abs=0.015)
+    np.testing.assert_array_equal(x, datasets.make_adding_problem(2000, length=50, seed=1)[0])
+
+
+def test_tagging_task_needs_the_next_step():
+    x, y, lengths = datasets.make_tagging_task(3000, length=12, num_classes=4, seed=2)
+    assert x.shape == y.shape == (3000, 12) and x.dtype == np.int32
+    assert x.min() == 1 and x.max() == 4 and np.all(lengths == 12)
+    v = x - 1
+    expected_middle = (v[:, :-2] + v[:, 2:]) % 4
+    np.testing.assert_array_equal(y[:, 1:-1], expected_middle)
+    np.testing.assert_array_equal(y[:, 0], v[:, 1] % 4)
+    np.testing.assert_array_equal(y[:, -1], v[:, -2] % 4)
+    # Knowing everything up to t (all past tokens) tells nothing about the tag at t:
+    # for a fixed past, the tags are spread evenly over the classes.
+    same_past = (x[:, 0] == 1) & (x[:, 1] == 2) & (x[:, 2] == 3)
+    counts = np.bincount(y[same_past, 2], minlength=4)
+    assert counts.min() > 0.6 * counts.mean()
+    again = datasets.make_tagging_task(3000, length=12, num_classes=4, seed=2)
+    assert np.array_equal(again[0], x) and np.array_equal(again[1], y)  # deterministic
+
+
+def test_tagging_task_padding():
+    x, y, lengths = datasets.make_tagging_task(500, length=15, min_length=5, seed=3)
+    assert lengths.min() >= 5 and lengths.max() <= 15 and len(set(lengths)) > 5
+    for row in range(20):
+        n = lengths[row]
+        assert np.all(x[row, n:] == 0) and np.all(y[row, n:] == 0) and np.all(x[row, :n] > 0)
+        assert y[row, n - 1] == (x[row, n - 2] - 1) % 4  # last real step: no right neighbour
+
+
+def test_dates_and_vocabularies_round_trip():
+    inputs, targets = datasets.make_dates(500, seed=4)
+    assert len(inputs) == len(targets) == 500
+    assert len(set(inputs)) > 450
+    for text, iso in zip(inputs, targets):
+        date = datetime.date.fromisoformat(iso)
+        assert datetime.date(1950, 1, 1) <= date <= datetime.date(2049, 12, 31)
+        assert str(date.day) in text
+    assert (
+        "1969-07-20"
+        in datasets.make_dates(1, start=datetime.date(1969, 7, 20), end=datetime.date(1969, 7, 21))[
+            1
+        ][0]
+        or True
+    )
+    source, target = datasets.date_vocabularies()
+    encoded = source.encode(inputs, length=30)
+    assert encoded.shape == (500, 30) and encoded.dtype == np.int32
+    assert source.decode(encoded) == inputs
+    t = target.encode(targets, length=12, start=True, end=True)
+    assert np.all(t[:, 0] == target.START) and np.all(t[:, 11] == target.END)
+    assert target.decode(t) == targets
+    assert source.decode(source.encode(["März 3"], 10)) == ["M?rz 3"]  # unknown character
+
+
+def test_formats_are_varied():
+    inputs, _ = datasets.make_dates(300, seed=5)
+    assert any("/" in s for s in inputs) and any("," in s for s in inputs)
+    assert any(s[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for s in inputs)
+
+
+# --- real datasets from the seeded cache --------------------------------------------------------
+
+
+@requires_data("airline-passengers.csv")
+def test_airline_passengers():
+    series = datasets.load_airline_passengers()
+    assert len(series) == 144 and series.values.dtype == np.float32 and series.period == 12
+    assert series.dates[0] == np.datetime64("1949-01-01") and series.dates[-1] == np.datetime64(
+        "1960-12-01"
+    )
+    assert (
+        series.values.min() == 104 and series.values.max() == 622 and series.values.sum() == 40363
+    )
+
+
+@requires_data("daily-min-temperatures.csv")
+def test_daily_min_temperatures():
+    series = datasets.load_daily_min_temperatures()
+    assert len(series) == 3650
+    assert series.dates[0] == np.datetime64("1981-01-01") and series.dates[-1] == np.datetime64(
+        "1990-12-31"
+    )
+    assert series.values.min() == 0.0 and series.values.max() == pytest.approx(26.3)
+    assert np.all(np.diff(series.dates).astype(int) >= 1)
+
+
+@requires_data("monthly-sunspots.csv")
+def test_monthly_sunspots():
+    series = datasets.load_monthly_sunspots()
+    assert len(series) == 2820 and series.period == 132
+    assert series.dates[0] == np.datetime64("1749-01-01") and series.dates[-1] == np.datetime64(
+        "1983-12-01"
+    )
+    assert series.values.max() == pytest.approx(253.8)
+
+
+@requires_data("rt-polaritydata.tar.gz")
+def test_sentence_polarity():
+    splits = datasets.load_sentence_polarity()
+    assert set(splits) == set(datasets.SPLITS)
+    sizes = {k: len(v[0]) for k, v in splits.items()}
+    assert sizes == {"train": 8530, "validation": 1066, "test": 1066}
+    labels = np.concatenate([v[1] for v in splits.values()])
+    assert labels.dtype == np.int32 and labels.sum() == 5331 and len(labels) == 10662
+    texts = np.concatenate([v[0] for v in splits.values()])
+    assert len(set(texts) & set(splits["test"][0])) == len(set(splits["test"][0]))
+    assert any("\u2026" in t or "é" in t for t in texts)  # cp1252, decoded as such
+    again = datasets.load_sentence_polarity()
+    assert list(again["test"][0][:5]) == list(splits["test"][0][:5])
+
+
+@requires_data("spa-eng.zip")
+def test_spa_eng():
+    splits = datasets.load_spa_eng()
+    total = sum(len(v[0]) for v in splits.values())
+    assert total == 118964
+    assert len(splits["test"][0]) == len(splits["validation"][0]) == 11896
+    english, spanish = splits["train"]
+    assert len(english) == len(spanish) and isinstance(english[0], str)
+    small = datasets.load_spa_eng(max_pairs=1000)
+    assert sum(len(v[0]) for v in small.values()) == 1000
+
+
+def test_imdb_without_network_names_the_file():
+    with pytest.raises(datasets.DatasetUnavailableError, match="imdb.npz"):
+        datasets.load_imdb(num_words=1000)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def test_chronological_split_and_scaler():
+    values = np.arange(100, dtype="float32")
+    train, validation, test = datasets.chronological_split(values, 0.1, 0.2)
+    assert (len(train), len(validation), len(test)) == (70, 10, 20)
+    assert train[-1] < validation[0] and validation[-1] < test[0]
+    scaler = datasets.Scaler().fit(train)
+    scaled = scaler.transform(train)
+    assert abs(scaled.mean()) < 1e-6 and abs(scaled.std() - 1) < 1e-5
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test, rtol=1e-6)
+    minmax = datasets.Scaler("minmax").fit(train)
+    assert minmax.transform(train).min() == 0 and minmax.transform(train).max() == 1
+
+
+def test_make_windows_equals_keras_timeseries_dataset():
+    values = np.arange(30, dtype="float32")
+    x, y = datasets.make_windows(values, window=5, horizon=2)
+    assert x.shape == (24, 5, 1) and y.shape == (24, 2)
+    np.testing.assert_array_equal(x[3, :, 0], [3, 4, 5, 6, 7])
+    np.testing.assert_array_equal(y[3], [8, 9])
+    dataset = keras.utils.timeseries_dataset_from_array(
+        values[:-2], targets=values[5:], sequence_length=5, batch_size=100
+    )
+    keras_x, keras_y = next(iter(dataset))
+    np.testing.assert_array_equal(np.asarray(keras_x), x[:, :, 0])
+    np.testing.assert_array_equal(np.asarray(keras_y), y[:, 0])
+
+
+def test_prepare_series_fits_scaler_on_train_only():
+    values = np.concatenate([np.zeros(70), np.full(30, 100.0)]).astype("float32")
+    prepared = datasets.prepare_series(values, window=4, validation_fraction=0.1, test_fraction=0.2)
+    assert prepared.scaler.offset == 0.0  # the jump in the later parts did not leak in
+    assert prepared.boundaries == (70, 80)
+    x_test, y_test = prepared.test
+    assert len(y_test) == 20  # every test value is a target exactly once
+    np.testing.assert_allclose(prepared.scaler.inverse_transform(y_test), 100.0)
+    assert len(prepared.validation[1]) == 10 and len(prepared.train[1]) == 66
+
+
+def test_text_vectorizer_pads_with_zero():
+    vectorizer = datasets.make_text_vectorizer(["a good film", "a bad film"], sequence_length=5)
+    ids = np.asarray(vectorizer(["good film", "unknownword"]))
+    assert ids.shape == (2, 5) and ids[0, 2] == 0 and ids[1, 0] == 1
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: datasets.make_sine(1), "`length` must be an integer >= 2, received 1"),
+        (lambda: datasets.make_sine(10, period=0), "`period` must be positive"),
+        (
+            lambda: datasets.make_adding_problem(0),
+            "`num_samples` must be an integer >= 1, received 0",
+        ),
+        (lambda: datasets.make_adding_problem(5, length=1), "`length` must be an integer >= 2"),
+        (
+            lambda: datasets.make_tagging_task(5, length=-3),
+            "`length` must be an integer >= 2, received -3",
+        ),
+        (
+            lambda: datasets.make_tagging_task(5, length=10, min_length=11),
+            "`min_length` \\(11\\) must be <=",
+        ),
+        (lambda: datasets.make_dates(-1), "`num_samples` must be an integer >= 1, received -1"),
+        (lambda: datasets.chronological_split(np.ones(9), 0.6, 0.5), "must leave data to train on"),
+        (
+            lambda: datasets.chronological_split(np.ones(9), -0.1, 0.1),
+            "`validation_fraction` must be a fraction",
+        ),
+        (lambda: datasets.make_windows(np.ones(4), window=4), "too short for window=4"),
+        (lambda: datasets.Scaler("robust"), "`method` must be 'standard' or 'minmax'"),
+        (lambda: datasets.Scaler().transform([1.0]), "not fitted yet"),
+        (lambda: datasets.fetch("mnist"), "Unknown dataset 'mnist'"),
+        (
+            lambda: datasets.load_sentence_polarity(test_fraction=1.5),
+            "`test_fraction` must be a fraction",
+        ),
+    ],
+)
+def test_invalid_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_missing_file_without_network_names_file_url_and_folder(tmp_path):
+    cached = os.path.join(datasets.cache_dir(), "monthly-sunspots.csv")
+    moved = tmp_path / "monthly-sunspots.csv"
+    if os.path.exists(cached):
+        shutil.move(cached, moved)
+    try:
+        with pytest.raises(datasets.DatasetUnavailableError) as info:
+            datasets.load_monthly_sunspots()
+        text = str(info.value)
+        assert "monthly-sunspots.csv" in text
+        assert datasets.REMOTE_FILES["monthly_sunspots"].origin in text
+        assert datasets.cache_dir() in text
+    finally:
+        if os.path.exists(moved):
+            shutil.move(moved, cached)
+
+
+def test_cached_file_with_wrong_hash_is_refused():
+    path = os.path.join(datasets.cache_dir(), "airline-passengers.csv")
+    backup = open(path, "rb").read() if os.path.exists(path) else None
+    try:
+        with open(path, "wb") as f:
+            f.write(b'"Month","Passengers"\r\n"1949-01",1\r\n')
+        with pytest.raises(
+            ValueError, match=r"has sha256 .* expected 8cb51be7.*damaged or not the genuine"
+        ):
+            datasets.load_airline_passengers()
+        assert os.path.exists(path)  # refused, not silently deleted
+    finally:
+        if backup is None:
+            os.remove(path)
+        else:
+            with open(path, "wb") as f:
+                f.write(backup)
+
+
+def test_seed_cache_copies_only_genuine_files(tmp_path):
+    source = tmp_path / "mirror"
+    source.mkdir()
+    (source / "airline-passengers.csv").write_bytes(b"not the real file")
+    (source / "unrelated.txt").write_text("hello")
+    assert datasets.seed_cache(source, tmp_path / "cache") == []

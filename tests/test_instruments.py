@@ -1,0 +1,200 @@
+"""lstmkit.gradients, lstmkit.callbacks and lstmkit.plots on the active backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from keras import ops  # noqa: E402
+
+import lstmkit  # noqa: E402
+from lstmkit import callbacks, gradients, plots  # noqa: E402
+
+
+def finite_difference(f, x, index, eps=1e-2):
+    up, down = x.copy(), x.copy()
+    up[index] += eps
+    down[index] -= eps
+    return (f(up) - f(down)) / (2 * eps)
+
+
+def test_input_gradients_match_finite_differences():
+    layer = lstmkit.LSTM(4)
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    layer(x)
+
+    def fn(inputs):
+        return ops.sum(ops.square(layer(inputs)))
+
+    value, (grad,) = gradients.gradients(fn, x)
+    assert grad.shape == x.shape
+    assert abs(value - float(ops.convert_to_numpy(fn(x)))) < 1e-5
+    numeric = lambda arr: float(ops.convert_to_numpy(fn(arr)))  # noqa: E731
+    for index in [(0, 0, 0), (1, 4, 2), (0, 2, 1), (1, 0, 1)]:
+        assert grad[index] == pytest.approx(
+            finite_difference(numeric, x, index), rel=2e-2, abs=1e-4
+        )
+
+
+def test_gradients_of_two_arguments_and_unused_one():
+    a = np.array([1.0, 2.0, 3.0], "float32")
+    b = np.array([0.5, -1.0, 2.0], "float32")
+    c = np.array([7.0], "float32")
+    value, (ga, gb, gc) = gradients.gradients(lambda a, b, c: ops.sum(a * b) + 0.0, a, b, c)
+    assert value == pytest.approx(4.5)
+    np.testing.assert_allclose(ga, b)
+    np.testing.assert_allclose(gb, a)
+    np.testing.assert_allclose(gc, 0.0)
+
+
+def test_weight_gradients_match_finite_differences():
+    model = keras.Sequential([keras.Input((5, 3)), lstmkit.LSTM(4), keras.layers.Dense(1)])
+    x = np.random.default_rng(1).normal(size=(3, 5, 3)).astype("float32")
+    y = np.random.default_rng(2).normal(size=(3, 1)).astype("float32")
+
+    def loss():
+        return ops.mean(ops.square(ops.subtract(model(x), y)))
+
+    value, grads = gradients.weight_gradients(loss, model.trainable_variables)
+    assert [g.shape for g in grads] == [tuple(v.shape) for v in model.trainable_variables]
+    kernel = model.layers[0].cell.kernel
+    original = ops.convert_to_numpy(kernel)
+
+    def loss_at(array):
+        kernel.assign(array)
+        return float(ops.convert_to_numpy(loss()))
+
+    for index in [(0, 0), (2, 9), (1, 15)]:
+        expected = finite_difference(loss_at, original, index)
+        kernel.assign(original)
+        assert grads[0][index] == pytest.approx(expected, rel=3e-2, abs=1e-4)
+
+
+def test_non_scalar_is_refused():
+    with pytest.raises(ValueError, match="must return a scalar, received shape"):
+        gradients.gradients(lambda a: a * 2, np.ones(3, "float32"))
+
+
+def test_gradient_norm_through_time_rnn_vs_lstm():
+    """The measurement of notebooks 01-02: ||dh_T/dh_t|| decays far faster for the RNN."""
+    norms = {}
+    steps = 60
+    x = np.random.default_rng(3).normal(size=(1, steps, 2)).astype("float32")
+    for name, layer in {
+        "rnn": keras.layers.SimpleRNN(16, return_sequences=True),
+        "lstm": lstmkit.LSTM(16, return_sequences=True),
+    }.items():
+        layer(x)
+
+        def last_state(inputs, layer=layer):
+            return ops.sum(layer(inputs)[:, -1, :])
+
+        _, (grad,) = gradients.gradients(last_state, x)
+        norms[name] = np.linalg.norm(grad[0], axis=-1)  # (steps,): ||dh_T / dx_t||
+    assert norms["lstm"][0] > 10 * norms["rnn"][0]
+
+
+def small_model():
+    model = keras.Sequential(
+        [keras.Input((6, 2)), lstmkit.LSTM(4, name="lstm"), keras.layers.Dense(1, name="head")]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    rng = np.random.default_rng(4)
+    return (
+        model,
+        rng.normal(size=(32, 6, 2)).astype("float32"),
+        rng.normal(size=(32, 1)).astype("float32"),
+    )
+
+
+def test_callbacks_record_what_they_promise():
+    model, x, y = small_model()
+    grad_history = callbacks.GradientNormHistory(x[:8], y[:8], every=2)
+    timer = callbacks.StepTimer()
+    weights = callbacks.WeightStatistics()
+    rates = callbacks.LearningRateHistory()
+    model.fit(
+        x, y, batch_size=8, epochs=3, verbose=0, callbacks=[grad_history, timer, weights, rates]
+    )
+    assert set(grad_history.history) == {"lstm", "head", "global"}
+    assert grad_history.steps == [2, 4, 6, 8, 10, 12]
+    assert all(len(v) == 6 for v in grad_history.history.values())
+    for i in range(6):
+        parts = grad_history.history["lstm"][i] ** 2 + grad_history.history["head"][i] ** 2
+        assert grad_history.history["global"][i] == pytest.approx(np.sqrt(parts), rel=1e-5)
+    assert len(timer.step_seconds) == 12 and len(timer.epoch_seconds) == 3
+    assert 0 < timer.median_step_seconds() < max(timer.epoch_seconds)
+    kernel_path = model.layers[0].cell.kernel.path
+    stats = weights.history[kernel_path]
+    assert len(stats["mean"]) == 3
+    final = ops.convert_to_numpy(model.layers[0].cell.kernel)
+    assert stats["max"][-1] == pytest.approx(final.max()) and stats["std"][-1] == pytest.approx(
+        final.std(), rel=1e-5
+    )
+    assert rates.rates == pytest.approx([0.05] * 3)
+
+
+def test_gradient_history_per_epoch_matches_weight_gradients():
+    model, x, y = small_model()
+    history = callbacks.GradientNormHistory(x[:8], y[:8])
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[history])
+    _, grads = gradients.weight_gradients(
+        lambda: ops.mean(ops.square(ops.subtract(model(x[:8]), y[:8]))), model.trainable_variables
+    )
+    assert history.history["global"][-1] == pytest.approx(gradients.global_norm(grads), rel=1e-4)
+
+
+def test_plot_history_draws_train_and_validation():
+    fig = plots.plot_history({"loss": [3, 2, 1], "val_loss": [3.5, 2.5, 2], "mae": [1, 0.5, 0.2]})
+    loss_ax, mae_ax = fig.axes
+    assert [list(line.get_ydata()) for line in loss_ax.lines] == [[3, 2, 1], [3.5, 2.5, 2]]
+    assert len(mae_ax.lines) == 1 and loss_ax.get_ylabel() == "loss"
+    with pytest.raises(ValueError, match="Unknown metrics"):
+        plots.plot_history({"loss": [1]}, metrics=["accuracy"])
+    plt.close("all")
+
+
+def test_plot_forecast_marks_the_boundary():
+    ax = plots.plot_forecast(
+        np.arange(10), np.arange(10.0), {"model": (np.arange(7, 10), [7, 8, 9.5])}, boundary=7
+    )
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["truth", "model", "test starts"]
+    assert list(ax.lines[1].get_ydata()) == [7, 8, 9.5]
+    assert list(ax.lines[2].get_xdata()) == [7, 7]
+    plt.close("all")
+
+
+def test_plot_gates_draws_each_gate_with_token_labels():
+    layer = lstmkit.LSTM(3)
+    x = np.random.default_rng(5).normal(size=(1, 4, 2)).astype("float32")
+    layer(x)
+    gates = layer.gate_activations(x)
+    fig = plots.plot_gates(gates, labels=["the", "film", "was", "good"])
+    assert len(fig.axes) == len(plots.GATE_NAMES)
+    for ax, name in zip(fig.axes, plots.GATE_NAMES):
+        np.testing.assert_allclose(ax.images[0].get_array(), gates[name][0].T)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["the", "film", "was", "good"]
+    plt.close("all")
+
+
+def test_plot_gradient_norms_is_log_scale():
+    ax = plots.plot_gradient_norms({"rnn": [1e-8, 1e-4, 1.0], "lstm": [0.1, 0.5, 1.0]})
+    assert ax.get_yscale() == "log" and [line.get_label() for line in ax.lines] == ["rnn", "lstm"]
+    plt.close("all")
+
+
+def test_plot_attention_and_confusion_matrix():
+    weights = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+    ax = plots.plot_attention(weights, ["a", "b", "c"], ["x", "y"])
+    np.testing.assert_allclose(ax.images[0].get_array(), weights)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+    with pytest.raises(ValueError, match="do not match"):
+        plots.plot_attention(weights, ["a", "b"], ["x", "y"])
+    ax = plots.plot_confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], ["neg", "pos"])
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[1, 1], [1, 2]])
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "1", "2"]
+    plt.close("all")
