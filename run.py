@@ -92,7 +92,6 @@ def run_course(args):
     os.environ["KERAS_BACKEND"] = backend
     for key, value in QUIET_TF.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
     import nbformat
     from nbclient import NotebookClient
@@ -184,7 +183,7 @@ def run_tests(args):
     )
     totals, failed_backends = {}, []
     for backend in args.backends:
-        env = dict(os.environ, KERAS_BACKEND=backend, MPLBACKEND="Agg", **QUIET_TF)
+        env = dict(os.environ, KERAS_BACKEND=backend, **QUIET_TF)
         env.pop(FIGURES_ENV_NAME, None)
         command = [
             sys.executable,

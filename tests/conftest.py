@@ -7,7 +7,7 @@ starts inherit it too:
   $LSTMKIT_DATA_MIRROR), so the real loaders find their files;
 - proxies pointing at a closed local port: a test that would download fails at
   once instead of hanging;
-- TensorFlow's C++ log lines silenced; Matplotlib headless.
+- TensorFlow's C++ log lines silenced.
 """
 
 import os
@@ -21,7 +21,6 @@ DATA_MIRROR = pathlib.Path(os.environ.get("LSTMKIT_DATA_MIRROR", ROOT.parent / "
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYTHONHASHSEED", "0")
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
     os.environ[_var] = "http://127.0.0.1:9"
