@@ -104,7 +104,7 @@ def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
     if missing:
         raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 * len(names) + 0.6), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
+    for row, (ax, name) in enumerate(zip(axes[:, 0], names)):
         values = np.asarray(gates[name])
         values = values[sample] if values.ndim == 3 else values  # (time, units)
         image = values[:, :max_units].T  # (units, time)
@@ -124,7 +124,10 @@ def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
             if len(labels) != steps:
                 raise ValueError(f"{len(labels)} labels for {steps} steps.")
             ax.set_xticks(range(steps))
-            ax.set_xticklabels([str(label) for label in labels], rotation=90, fontsize=8)
+            if row == len(names) - 1:  # label the steps once, under the last panel
+                ax.set_xticklabels([str(label) for label in labels], rotation=90, fontsize=8)
+            else:
+                ax.set_xticklabels([])
         else:
             ax.set_xticks([])
     fig.tight_layout()

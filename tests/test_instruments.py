@@ -177,7 +177,7 @@ def test_plot_gates_draws_each_gate_with_token_labels():
     assert len(fig.axes) == len(plots.GATE_NAMES)
     for ax, name in zip(fig.axes, plots.GATE_NAMES):
         np.testing.assert_allclose(ax.images[0].get_array(), gates[name][0].T)
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["the", "film", "was", "good"]
+    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()] == ["the", "film", "was", "good"]
     plt.close("all")
 
 
