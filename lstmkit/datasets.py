@@ -330,11 +330,14 @@ class DatasetUnavailableError(OSError):
     """A dataset is neither in the Keras cache nor downloadable right now."""
 
 
+def keras_home():
+    """`$KERAS_HOME`, else `~/.keras`, read now (Keras reads it once, at import)."""
+    return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+
+
 def cache_dir():
-    """The folder `keras.utils.get_file` caches datasets in: `$KERAS_HOME/datasets`."""
-    # Where Keras puts it: $KERAS_HOME, else ~/.keras (read when Keras is imported).
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return os.path.join(home, "datasets")
+    """The folder the loaders cache datasets in: `$KERAS_HOME/datasets`."""
+    return os.path.join(keras_home(), "datasets")
 
 
 def _file_digest(path, algorithm):
@@ -373,6 +376,8 @@ def fetch(key):
             file_hash=remote.file_hash,
             hash_algorithm=remote.hash_algorithm,
             extract=remote.extract,
+            cache_dir=keras_home(),  # the folder cache_dir() names, whenever KERAS_HOME was set
+            cache_subdir="datasets",
         )
     except Exception as error:
         raise DatasetUnavailableError(
