@@ -31,14 +31,9 @@ def torch_outputs(torch_lstm, x):
     return outputs.numpy()
 
 
-@pytest.mark.parametrize("layer_class", [LSTM, keras.layers.LSTM], ids=["lstmkit", "keras"])
-@pytest.mark.parametrize(
-    "num_layers, bidirectional, bias",
-    [(1, False, True), (2, False, True), (1, True, True), (2, True, True), (1, False, False)],
-)
-def test_torch_to_keras_and_back(layer_class, num_layers, bidirectional, bias):
-    torch.manual_seed(0)
-    torch_lstm = torch.nn.LSTM(
+def seeded_torch_lstm(seed, num_layers, bidirectional, bias):
+    torch.manual_seed(seed)
+    return torch.nn.LSTM(
         FEATURES,
         HIDDEN,
         num_layers=num_layers,
@@ -46,6 +41,15 @@ def test_torch_to_keras_and_back(layer_class, num_layers, bidirectional, bias):
         bias=bias,
         batch_first=True,
     )
+
+
+@pytest.mark.parametrize("layer_class", [LSTM, keras.layers.LSTM], ids=["lstmkit", "keras"])
+@pytest.mark.parametrize(
+    "num_layers, bidirectional, bias",
+    [(1, False, True), (2, False, True), (1, True, True), (2, True, True), (1, False, False)],
+)
+def test_torch_to_keras_and_back(layer_class, num_layers, bidirectional, bias):
+    torch_lstm = seeded_torch_lstm(0, num_layers, bidirectional, bias)
     x = np.random.default_rng(0).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
     model, layers = keras_stack(layer_class, num_layers, bidirectional, bias)
 
@@ -54,15 +58,7 @@ def test_torch_to_keras_and_back(layer_class, num_layers, bidirectional, bias):
     np.testing.assert_allclose(ops.convert_to_numpy(model(x)), expected, atol=1e-5)
 
     # Back: a fresh nn.LSTM filled from Keras gives the same outputs again.
-    torch.manual_seed(1)
-    fresh = torch.nn.LSTM(
-        FEATURES,
-        HIDDEN,
-        num_layers=num_layers,
-        bidirectional=bidirectional,
-        bias=bias,
-        batch_first=True,
-    )
+    fresh = seeded_torch_lstm(1, num_layers, bidirectional, bias)
     assert not np.allclose(torch_outputs(fresh, x), expected)
     convert.keras_to_torch(layers, fresh)
     np.testing.assert_allclose(torch_outputs(fresh, x), expected, atol=1e-5)
