@@ -1,6 +1,6 @@
 """One training run, the same on every backend, for comparing backends side by side.
 
-The backend cannot change after `import keras`, so notebook 09 starts this module
+The backend cannot change after `import keras`, so notebook 11 starts this module
 once per backend in a fresh process:
 
     KERAS_BACKEND=jax python -m lstmkit.compare --out build/compare

@@ -2,7 +2,7 @@
 
 Keras 3 has no backend-neutral gradient function (each trainer uses its backend's
 own), and the lessons need one: the norm of dh_T/dh_t through time (notebooks 01
-and 02) and per-layer gradient norms while training (notebook 08).
+and 02) and per-layer gradient norms while training (notebook 10).
 
     value, grads = gradients(fn, x, y)           # d fn(x, y) / dx, d fn(x, y) / dy
     value, grads = weight_gradients(fn, model.trainable_variables)

@@ -1,4 +1,4 @@
-"""lstmkit.compare: the per-backend training run of notebook 09, checked in-process."""
+"""lstmkit.compare: the per-backend training run of notebook 11, checked in-process."""
 
 import json
 import os
