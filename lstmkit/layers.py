@@ -16,14 +16,23 @@ One step, with x_t the input and (h, c) the state:
     c' = f * c + i * g                        new cell state
     h' = o * tanh(c')                         new hidden state (and the output)
 
-The arithmetic is Keras's, step for step; the layer is faster than Keras's on the
-torch backend because its loop calls the cell's plain `call` (see `LSTM.inner_loop`).
+The arithmetic is Keras's, step for step. The layer runs it faster (see
+`LSTM.inner_loop`): the input projection `x_t W + b` of every step is one matrix
+product before the loop, and the loop calls the step as a plain function.
+
+Three private Keras APIs are used, each where no public one exists; the Keras pin in
+`constraints.txt` keeps them in place and the tests exercise each:
+`keras.src.backend.rnn` (the backend's loop over time), `DropoutRNNCell` (so that
+`keras.layers.RNN` draws this cell's dropout masks, as it does for Keras's cells) and
+`AutocastScope` (mixed precision in `LSTM.gate_activations`).
 """
 
 import keras
 import numpy as np
 from keras import activations, constraints, initializers, ops, regularizers
+from keras.src import backend as _keras_backend
 from keras.src.backend import rnn as _keras_rnn_loop
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 _ACTIVATION_NAMES = "'tanh', 'sigmoid', 'relu', 'linear' or a callable"
 
@@ -45,7 +54,7 @@ def _check_rate(argument, value):
 
 
 @keras.saving.register_keras_serializable(package="lstmkit")
-class LSTMCell(keras.layers.Layer):
+class LSTMCell(keras.layers.Layer, DropoutRNNCell):
     """One step of a long short-term memory network, with Keras's weight layout.
 
     Args:
@@ -69,6 +78,10 @@ class LSTMCell(keras.layers.Layer):
         recurrent_dropout: Fraction of the hidden state dropped before the
             recurrent matmul (one mask for the whole sequence).
         seed: Seed of the dropout masks.
+
+    Dropout works wherever the cell runs: in `lstmkit.LSTM`, `keras.layers.RNN`
+    or `keras.layers.StackedRNNCells`. The layer draws the masks once per call
+    (`get_dropout_mask`, from `DropoutRNNCell`) and clears them afterwards.
 
     Call arguments:
         inputs: `(batch, features)`, one time step.
@@ -121,16 +134,13 @@ class LSTMCell(keras.layers.Layer):
 
         self.dropout = _check_rate("dropout", dropout)
         self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
-        # Keras draws one mask per gate when there is recurrent dropout, and one
-        # shared mask otherwise; drawing the same way keeps the two layers equal
-        # under the same seed.
-        self.dropout_mask_count = 4 if self.recurrent_dropout > 0 else 1
+        # Keras's cell draws one mask per gate block with recurrent dropout (or
+        # implementation=1) and one shared mask otherwise; drawing the same way
+        # keeps the two layers equal under the same seed.
+        four_masks = self.recurrent_dropout > 0 or self.implementation == 1
+        self.dropout_mask_count = 4 if four_masks else 1
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
-        # Drawn by lstmkit.layers.LSTM once per call, the same for every step; a
-        # cell run by plain keras.layers.RNN has none, and so no dropout.
-        self.input_masks = None
-        self.recurrent_masks = None
 
         self.state_size = [units, units]
         self.output_size = units
@@ -198,11 +208,17 @@ class LSTMCell(keras.layers.Layer):
         return i, f, g, o, c, h
 
     def project(self, inputs, training=False):
-        """`inputs @ kernel + bias`, with input dropout when training."""
-        masks = self.input_masks if training and self.dropout > 0 else None
+        """`inputs @ kernel + bias`, with input dropout when training.
+
+        `inputs` is one step `(batch, features)` or a whole sequence
+        `(batch, time, features)`; the dropout mask is the same for every step.
+        """
+        masks = self.get_dropout_mask(inputs) if training and self.dropout > 0 else None
         if masks is None:
             z = ops.matmul(inputs, self.kernel)  # (..., 4 * units)
         else:
+            if len(inputs.shape) == 3:  # one mask per sequence, for every step
+                masks = [ops.expand_dims(m, 1) for m in masks]  # (batch, 1, features)
             z = self._masked_matmul(inputs, masks, self.kernel)  # (..., 4 * units)
         if self.use_bias:
             z = z + self.bias
@@ -210,10 +226,10 @@ class LSTMCell(keras.layers.Layer):
 
     def recurrent_projection(self, h, training=False):
         """`h @ recurrent_kernel`, with recurrent dropout when training."""
-        masks = self.recurrent_masks if training and self.recurrent_dropout > 0 else None
-        if masks is None:
-            return ops.matmul(h, self.recurrent_kernel)  # (batch, 4 * units)
-        return self._masked_matmul(h, masks, self.recurrent_kernel)  # (batch, 4 * units)
+        if training and self.recurrent_dropout > 0:
+            masks = self.get_recurrent_dropout_mask(h)
+            return self._masked_matmul(h, masks, self.recurrent_kernel)  # (batch, 4 * units)
+        return ops.matmul(h, self.recurrent_kernel)  # (batch, 4 * units)
 
     def _masked_matmul(self, x, masks, weights):
         # One shared mask: one matmul. One mask per gate: one matmul per gate block.
@@ -221,25 +237,6 @@ class LSTMCell(keras.layers.Layer):
             return ops.matmul(x * masks[0], weights)
         blocks = ops.split(weights, 4, axis=-1)
         return ops.concatenate([ops.matmul(x * m, w) for m, w in zip(masks, blocks)], axis=-1)
-
-    def make_dropout_masks(self, step_inputs, h):
-        """Draws this call's dropout masks (the same for every step), Keras's way.
-
-        Keras draws them on every call, training or not; drawing the same way
-        keeps the seed generators of the two layers in step.
-        """
-        self.input_masks = self.recurrent_masks = None
-        if self.dropout > 0:
-            self.input_masks = self._draw_masks(step_inputs, self.dropout)
-        if self.recurrent_dropout > 0:
-            self.recurrent_masks = self._draw_masks(h, self.recurrent_dropout)
-
-    def _draw_masks(self, like, rate):
-        ones = ops.ones_like(like)  # (batch, features)
-        return [
-            keras.random.dropout(ones, rate=rate, seed=self.seed_generator)
-            for _ in range(self.dropout_mask_count)
-        ]
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
@@ -396,36 +393,62 @@ class LSTM(keras.layers.RNN):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         self._check_call(sequences, initial_state, mask)
+        if initial_state is None and self.stateful:
+            # Start from a copy of the carried state. On torch, the state
+            # variable's own tensor would enter the autograd graph (as h_0 of
+            # h_0 @ U), and `RNN.call` then overwrites that tensor in place with
+            # the new state, so backward fails ("modified by an inplace
+            # operation"). The copy is also where truncated backpropagation
+            # through time truncates: it carries values from the previous batch,
+            # never gradients, on every backend.
+            initial_state = [ops.copy(state.value) for state in self.states]
         return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        # Keras's RNN.inner_loop calls the cell through Layer.__call__ at every
-        # step, which costs more than the step itself on eager torch. Keras's
-        # backend loop (`keras.src.backend.rnn`: a while_loop on TensorFlow, a
-        # scan on JAX, a Python loop on torch) with the cell's plain `call` as
-        # the step gives the same arithmetic without that cost. It is the one
-        # private Keras API lstmkit uses; the Keras pin keeps it in place.
+        # Two changes to Keras's RNN.inner_loop, same arithmetic:
+        # - `x_t W + b` for all steps is one large matmul here, before the loop,
+        #   instead of one small matmul per step inside it;
+        # - the step is a plain function, where Keras calls the cell through
+        #   Layer.__call__ at every step (which costs more than the step itself
+        #   on eager torch).
+        # Keras's backend loop (`keras.src.backend.rnn`: a while_loop on
+        # TensorFlow, a scan on JAX, a Python loop on torch) runs the steps.
+        # RNN.call has drawn the dropout masks already (one per sequence).
         cell = self.cell
-        cell.make_dropout_masks(sequences[:, 0, :], initial_state[0])
+        projected = cell.project(sequences, training=training)  # (batch, time, 4 * units)
 
-        def step(inputs, states):
-            h, (_, c) = cell.call(inputs, states, training=training)  # (batch, units) each
+        def step(z_t, states):
+            h_prev, c_prev = states  # (batch, units) each
+            z = z_t + cell.recurrent_projection(h_prev, training=training)  # (batch, 4 * units)
+            *_, c, h = cell.gates(z, c_prev)  # (batch, units) each
             return h, [h, c]
 
-        try:
-            return _keras_rnn_loop(
-                step,
-                sequences,
-                list(initial_state),
-                go_backwards=self.go_backwards,
-                mask=mask,
-                unroll=self.unroll,
-                input_length=sequences.shape[1],
-                zero_output_for_mask=self.zero_output_for_mask,
-                return_all_outputs=self.return_sequences,
-            )
-        finally:
-            cell.input_masks = cell.recurrent_masks = None
+        return _keras_rnn_loop(
+            step,
+            projected,
+            list(initial_state),
+            go_backwards=self.go_backwards,
+            mask=mask,
+            unroll=self.unroll,
+            input_length=sequences.shape[1],
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )
+
+    @property
+    def variables(self):
+        # The carried state of a stateful layer is layer state, like a dropout
+        # seed. Keras's RNN keeps it out of `weights` (so get_weights/set_weights
+        # and saving match the stateless layer) by not tracking it at all, and
+        # then JAX's trainer, which passes only `variables` into its stateless
+        # train step and keeps only their new values, reads it as a constant:
+        # fit carries no state on JAX. Listed here, the state travels through
+        # the train step on every backend and still stays out of `weights`.
+        variables = super().variables
+        if self.stateful and self.states is not None:
+            known = {id(v) for v in variables}
+            variables += [state for state in self.states if id(state) not in known]
+        return variables
 
     def gate_activations(self, inputs, initial_state=None, mask=None):
         """Runs the layer step by step and keeps every gate, for plots.
@@ -448,6 +471,15 @@ class LSTM(keras.layers.RNN):
         if not self.built:
             self.build(inputs.shape)
         self._check_call(inputs, initial_state, mask)
+        if self.compute_dtype != self.variable_dtype:
+            # Under mixed precision, Layer.__call__ reads the float32 weights in
+            # the compute dtype; this method is not a __call__, so it opens the
+            # same scope itself.
+            with _keras_backend.AutocastScope(self.compute_dtype):
+                return self._gate_activations(inputs, initial_state, mask)
+        return self._gate_activations(inputs, initial_state, mask)
+
+    def _gate_activations(self, inputs, initial_state, mask):
         cell = self.cell
         batch_size, timesteps = inputs.shape[0], inputs.shape[1]
         if initial_state is None:

@@ -81,16 +81,17 @@ def test_weights_equal_keras_after_sgd_steps(name):
         return m
 
     reference, ours = twin_layers(**OPTIONS[name])
+    start = to_numpy(ours.get_weights())
     models = [model(reference), model(ours)]
     x, y = inputs(2, batch=8), np.random.default_rng(3).normal(size=(8, 1)).astype("float32")
     for m in models:
         for _ in range(3):
             m.train_on_batch(x, y)
     assert_close(ours.get_weights(), reference.get_weights())
-    # The weights moved: the comparison is not between two untouched copies.
-    assert not np.allclose(
-        to_numpy(ours.get_weights()[1]), to_numpy(twin_layers()[0].get_weights()[1])
-    )
+    # Every weight moved from where it started: the two layers were compared
+    # after training, not as two untouched copies.
+    for before, after in zip(start, to_numpy(ours.get_weights())):
+        assert np.abs(after - before).max() > 1e-4
 
 
 @pytest.mark.parametrize("padding", ["right", "left", "middle"])
@@ -207,9 +208,24 @@ def test_regularizer_losses_equal_keras():
 
 
 def test_constraints_apply_like_keras():
-    options = {"kernel_constraint": keras.constraints.MaxNorm(0.1)}
+    options = {
+        "kernel_constraint": keras.constraints.MaxNorm(0.1),
+        "recurrent_constraint": keras.constraints.NonNeg(),
+        "bias_constraint": keras.constraints.MinMaxNorm(0.0, 0.5, axis=0),
+    }
     reference, ours = twin_layers(**options)
-    assert ours.cell.kernel_constraint.get_config() == reference.cell.kernel_constraint.get_config()
+    x, y = inputs(15, batch=8), np.random.default_rng(16).normal(size=(8, 1)).astype("float32")
+    for layer in (reference, ours):
+        inp = keras.Input((TIME, FEATURES))
+        model = keras.Model(inp, keras.layers.Dense(1, kernel_initializer="ones")(layer(inp)))
+        model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+        model.train_on_batch(x, y)
+    kernel, recurrent_kernel, bias = to_numpy(ours.get_weights())
+    # The constraints were applied after the step, as Keras applies them.
+    assert np.sqrt((kernel**2).sum(axis=0)).max() <= 0.1 + 1e-6
+    assert recurrent_kernel.min() >= 0
+    assert np.abs(bias).max() <= 0.5 + 1e-6
+    assert_close(ours.get_weights(), reference.get_weights())
 
 
 def test_pinned_numbers_with_constant_initializers():
@@ -258,6 +274,44 @@ def test_cell_in_keras_rnn_equals_layer():
     ours(x)
     cell_rnn.set_weights(ours.get_weights())
     assert_close(cell_rnn(x), ours(x))
+
+
+@pytest.mark.parametrize("layers", ["rnn", "stacked"])
+def test_cell_dropout_inside_keras_rnn(layers):
+    # The cell applies its own dropout wherever it runs, with the same masks as
+    # Keras's cell under the same seed.
+    options = {"dropout": 0.5, "recurrent_dropout": 0.3, "seed": 3}
+
+    def wrap(cell_class):
+        if layers == "rnn":
+            return keras.layers.RNN(cell_class(UNITS, **options), return_sequences=True)
+        cells = [cell_class(UNITS, **options), cell_class(UNITS, **options)]
+        return keras.layers.RNN(keras.layers.StackedRNNCells(cells), return_sequences=True)
+
+    ours, reference = wrap(LSTMCell), wrap(keras.layers.LSTMCell)
+    x = inputs(17)
+    ours(x)
+    reference(x)
+    ours.set_weights(reference.get_weights())
+    assert_close(ours(x), reference(x))
+    trained = to_numpy(ours(x, training=True))
+    assert not np.allclose(trained, to_numpy(ours(x)), atol=1e-3)  # dropout acted
+    assert_close(trained, reference(x, training=True))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_gate_activations_under_mixed_precision(policy):
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = LSTM(UNITS, return_sequences=True)
+        x = inputs(18)
+        outputs = to_numpy(layer(x)).astype("float32")
+        gates = layer.gate_activations(x)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert gates["hidden_state"].dtype == np.dtype(layer.compute_dtype)
+    atol = 1e-2 if policy == "mixed_bfloat16" else 2e-3
+    np.testing.assert_allclose(gates["hidden_state"].astype("float32"), outputs, atol=atol)
 
 
 def test_gate_activations_reproduce_outputs():
