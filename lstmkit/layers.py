@@ -265,6 +265,47 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         return {**super().get_config(), **config}
 
 
+def _loop_in_python(
+    step,
+    inputs,
+    states,
+    go_backwards=False,
+    mask=None,
+    zero_output_for_mask=False,
+    return_all_outputs=True,
+    **_,
+):
+    """`keras.src.backend.rnn` for an eager backend: a Python loop over time.
+
+    Keras's torch loop keeps its step counter in a tensor, indexes the inputs
+    with it and runs one extra step to learn the output's shape; on eager torch
+    that bookkeeping costs as much as the LSTM's own arithmetic. Same contract:
+    returns `(last_output, outputs, states)`, outputs in the order the steps
+    were taken; masked steps keep the previous state and output (or a zero
+    output with `zero_output_for_mask`).
+    """
+    steps = ops.unstack(inputs, axis=1)  # time x (batch, ...)
+    keeps = None
+    if mask is not None:
+        keeps = ops.unstack(ops.expand_dims(ops.cast(mask, "bool"), -1), axis=1)  # (batch, 1) each
+    order = range(len(steps) - 1, -1, -1) if go_backwards else range(len(steps))
+    outputs, output = [], None
+    for t in order:
+        new_output, new_states = step(steps[t], states)  # (batch, units), [(batch, units)]
+        if keeps is not None:
+            if zero_output_for_mask or output is None:
+                held = ops.zeros_like(new_output)
+            else:
+                held = output
+            new_output = ops.where(keeps[t], new_output, held)
+            new_states = [ops.where(keeps[t], new, old) for new, old in zip(new_states, states)]
+        output, states = new_output, new_states
+        if return_all_outputs:
+            outputs.append(output)
+    stacked = ops.stack(outputs, axis=1) if return_all_outputs else ops.expand_dims(output, 1)
+    return output, stacked, states
+
+
 @keras.saving.register_keras_serializable(package="lstmkit")
 class LSTM(keras.layers.RNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
@@ -411,8 +452,9 @@ class LSTM(keras.layers.RNN):
         # - the step is a plain function, where Keras calls the cell through
         #   Layer.__call__ at every step (which costs more than the step itself
         #   on eager torch).
-        # Keras's backend loop (`keras.src.backend.rnn`: a while_loop on
-        # TensorFlow, a scan on JAX, a Python loop on torch) runs the steps.
+        # The loop over time: Keras's backend loop (`keras.src.backend.rnn`: a
+        # while_loop on TensorFlow, a scan on JAX) where the step is traced into
+        # a graph, and on eager torch a plain Python loop (`_loop_in_python`).
         # RNN.call has drawn the dropout masks already (one per sequence).
         cell = self.cell
         projected = cell.project(sequences, training=training)  # (batch, time, 4 * units)
@@ -423,7 +465,8 @@ class LSTM(keras.layers.RNN):
             *_, c, h = cell.gates(z, c_prev)  # (batch, units) each
             return h, [h, c]
 
-        return _keras_rnn_loop(
+        loop = _loop_in_python if keras.backend.backend() == "torch" else _keras_rnn_loop
+        return loop(
             step,
             projected,
             list(initial_state),
