@@ -1,6 +1,7 @@
 """lstmkit.datasets: generators, real loaders from the seeded cache, helpers, error paths."""
 
 import datetime
+import hashlib
 import os
 import shutil
 
@@ -258,6 +259,9 @@ def test_missing_file_without_network_names_file_url_and_folder(tmp_path):
         assert "monthly-sunspots.csv" in text
         assert datasets.REMOTE_FILES["monthly_sunspots"].origin in text
         assert datasets.cache_dir() in text
+        # Both offline ways to seed the cache are named.
+        assert "python3 run.py seed-cache DIR" in text
+        assert "python3 run.py course --data DIR" in text
     finally:
         if os.path.exists(moved):
             shutil.move(moved, cached)
@@ -288,3 +292,36 @@ def test_seed_cache_copies_only_genuine_files(tmp_path):
     (source / "airline-passengers.csv").write_bytes(b"not the real file")
     (source / "unrelated.txt").write_text("hello")
     assert datasets.seed_cache(source, tmp_path / "cache") == []
+
+
+def _served_file(tmp_path, monkeypatch, content, file_hash):
+    """Registers a dataset whose origin is a local file:// URL: a download without network."""
+    origin_file = tmp_path / "origin.csv"
+    origin_file.write_bytes(content)
+    remote = datasets.RemoteFile("lstmkit-test-origin.csv", origin_file.as_uri(), file_hash)
+    monkeypatch.setitem(datasets.REMOTE_FILES, "test_origin", remote)
+    return os.path.join(datasets.cache_dir(), remote.fname)
+
+
+def test_download_with_the_pinned_hash_is_kept(tmp_path, monkeypatch):
+    content = b"month,value\n2000-01,1\n"
+    cached = _served_file(tmp_path, monkeypatch, content, hashlib.sha256(content).hexdigest())
+    try:
+        assert datasets.fetch("test_origin") == cached
+        assert open(cached, "rb").read() == content
+    finally:
+        if os.path.exists(cached):
+            os.remove(cached)
+
+
+def test_download_with_another_hash_is_a_value_error_naming_both_hashes(tmp_path, monkeypatch):
+    content = b"month,value\n2000-01,1\n"
+    expected = hashlib.sha256(b"the genuine bytes").hexdigest()
+    cached = _served_file(tmp_path, monkeypatch, content, expected)
+    with pytest.raises(ValueError) as info:
+        datasets.fetch("test_origin")
+    assert not isinstance(info.value, datasets.DatasetUnavailableError)
+    text = str(info.value)
+    assert expected in text and hashlib.sha256(content).hexdigest() in text
+    assert "Could not download" not in text
+    assert not os.path.exists(cached)  # the wrong bytes are not left in the cache

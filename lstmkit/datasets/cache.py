@@ -92,14 +92,16 @@ def fetch(key):
     For archives, the path of the extracted folder.
 
     Raises:
-        ValueError: the cached copy's hash is not the pinned one.
+        ValueError: the cached copy's hash, or the downloaded file's, is not the pinned
+            one (the message names both hashes).
         DatasetUnavailableError: no cached copy and the download failed.
     """
     if key not in REMOTE_FILES:
         raise ValueError(f"Unknown dataset {key!r}; expected one of {sorted(REMOTE_FILES)}.")
     remote = REMOTE_FILES[key]
     cached = os.path.join(cache_dir(), remote.fname)
-    if os.path.exists(cached):
+    was_cached = os.path.exists(cached)
+    if was_cached:
         actual = _file_digest(cached, remote.hash_algorithm)
         if actual != remote.file_hash:
             raise ValueError(
@@ -118,11 +120,31 @@ def fetch(key):
             cache_subdir="datasets",
         )
     except Exception as error:
+        if not was_cached and os.path.exists(cached):
+            # The download arrived, so this is not a network problem: Keras found the
+            # bytes differ from the pinned hash (and left them in the cache).
+            actual = _file_digest(cached, remote.hash_algorithm)
+            if actual != remote.file_hash:
+                os.remove(cached)
+                raise ValueError(
+                    f"Downloaded {remote.fname} from {remote.origin}, but its "
+                    f"{remote.hash_algorithm} is {actual}, expected {remote.file_hash}: the "
+                    "origin no longer serves the genuine file, or the download was altered. "
+                    f"It was not kept. {_offline_advice(remote)}"
+                ) from None
         raise DatasetUnavailableError(
-            f"Could not download {remote.fname} from {remote.origin} ({error}). Without "
-            f"internet, put a genuine copy of {remote.fname} into {cache_dir()} "
-            "(see data/README.md, or `python3 run.py seed-cache FOLDER`)."
+            f"Could not download {remote.fname} from {remote.origin} ({error}). "
+            + _offline_advice(remote)
         ) from None
+
+
+def _offline_advice(remote):
+    return (
+        f"Without internet, seed the cache from a folder that holds a genuine copy of "
+        f"{remote.fname} (e.g. the course's shared data): `python3 run.py seed-cache DIR` "
+        f"copies it into {cache_dir()}, and `python3 run.py course --data DIR` does the same "
+        "before it runs the course. data/README.md lists every file and its hash."
+    )
 
 
 def seed_cache(source, destination=None):
