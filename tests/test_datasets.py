@@ -146,11 +146,35 @@ def test_spa_eng():
     splits = datasets.load_spa_eng()
     total = sum(len(v[0]) for v in splits.values())
     assert total == 118964
-    assert len(splits["test"][0]) == len(splits["validation"][0]) == 11896
     english, spanish = splits["train"]
     assert len(english) == len(spanish) and isinstance(english[0], str)
+    # Split by English sentence: whole groups, so the shares hold to within one group.
+    for split in ("validation", "test"):
+        assert abs(len(splits[split][0]) - 11896) < 50
     small = datasets.load_spa_eng(max_pairs=1000)
     assert sum(len(v[0]) for v in small.values()) == 1000
+
+
+@requires_data("spa-eng.zip")
+def test_spa_eng_keeps_held_out_english_sentences_out_of_training():
+    splits = datasets.load_spa_eng()
+    train_english = set(splits["train"][0])
+    for split in ("validation", "test"):
+        assert not train_english & set(splits[split][0])
+    assert not set(splits["validation"][0]) & set(splits["test"][0])
+    # Every pair is kept exactly once.
+    pairs = sorted(p for english, spanish in splits.values() for p in zip(english, spanish))
+    random_splits = datasets.load_spa_eng(group_by_english=False)
+    assert pairs == sorted(p for e, s in random_splits.values() for p in zip(e, s))
+    # The random split, still on offer, leaks: about a fifth of its test pairs.
+    assert len(random_splits["test"][0]) == 11896
+    random_train_english = set(random_splits["train"][0])
+    leaked = np.mean([e in random_train_english for e in random_splits["test"][0]])
+    assert 0.15 < leaked < 0.25
+    # Deterministic under the seed, and the seed matters.
+    again = datasets.load_spa_eng()
+    assert list(again["test"][0][:20]) == list(splits["test"][0][:20])
+    assert list(datasets.load_spa_eng(seed=1)["test"][0][:20]) != list(splits["test"][0][:20])
 
 
 def test_imdb_without_network_names_the_file():
@@ -239,6 +263,10 @@ def test_text_vectorizer_pads_with_zero():
         (
             lambda: datasets.load_sentence_polarity(test_fraction=1.5),
             "`test_fraction` must be a fraction",
+        ),
+        (
+            lambda: datasets.load_spa_eng(group_by_english="yes"),
+            "`group_by_english` must be True or False",
         ),
     ],
 )

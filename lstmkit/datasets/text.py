@@ -65,17 +65,36 @@ class CharVocabulary:
         return texts
 
 
-def _shuffled_splits(columns, validation_fraction, test_fraction, seed):
-    """Shuffles aligned columns with `seed` and cuts them into train/validation/test."""
+def _shuffled_splits(columns, validation_fraction, test_fraction, seed, groups=None):
+    """Shuffles aligned columns with `seed` and cuts them into train/validation/test.
+
+    With `groups` (one key per row), rows that share a key land in the same split:
+    whole groups are dealt out in a seeded order, the group that crosses a boundary
+    stays in the earlier split, and the rows of each split keep a seeded shuffle.
+    """
     validation_fraction, test_fraction = split_fractions(validation_fraction, test_fraction)
     n = len(columns[0])
-    order = np.random.default_rng(seed).permutation(n)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
     n_test, n_validation = int(round(n * test_fraction)), int(round(n * validation_fraction))
-    parts = {
-        "test": order[:n_test],
-        "validation": order[n_test : n_test + n_validation],
-        "train": order[n_test + n_validation :],
-    }
+    if groups is None:
+        parts = {
+            "test": order[:n_test],
+            "validation": order[n_test : n_test + n_validation],
+            "train": order[n_test + n_validation :],
+        }
+    else:
+        _, group_of_row = np.unique(np.asarray(groups), return_inverse=True)  # (n,)
+        group_sizes = np.bincount(group_of_row)  # (groups,)
+        group_order = rng.permutation(len(group_sizes))
+        starts = np.empty(len(group_sizes), dtype="int64")  # rows dealt before each group
+        starts[group_order] = np.cumsum(group_sizes[group_order]) - group_sizes[group_order]
+        row_starts = starts[group_of_row][order]  # (n,) in the shuffled row order
+        parts = {
+            "test": order[row_starts < n_test],
+            "validation": order[(row_starts >= n_test) & (row_starts < n_test + n_validation)],
+            "train": order[row_starts >= n_test + n_validation],
+        }
     return {
         split: tuple(np.asarray(column)[index] for column in columns)
         for split, index in parts.items()
@@ -114,19 +133,35 @@ def load_sentence_polarity(validation_fraction=0.1, test_fraction=0.1, seed=0):
     )
 
 
-def load_spa_eng(validation_fraction=0.1, test_fraction=0.1, seed=0, max_pairs=None):
+def load_spa_eng(
+    validation_fraction=0.1, test_fraction=0.1, seed=0, max_pairs=None, group_by_english=True
+):
     """English-Spanish sentence pairs (Tatoeba via manythings.org/anki; CC-BY 2.0).
 
-    118,964 tab-separated pairs, from the TensorFlow snapshot `spa-eng.zip`.
+    118,964 tab-separated pairs, from the TensorFlow snapshot `spa-eng.zip`. Tatoeba
+    often has several Spanish translations of one English sentence (102,904 distinct
+    English sentences), so a split of the pairs at random puts the English side of
+    about 20 % of validation and test pairs in the training split too. By default the
+    pairs are split by English sentence instead: every pair of one English sentence
+    lands in the same split, and no validation or test English sentence is ever seen
+    in training.
 
     Args:
-        validation_fraction, test_fraction: Shares of the pairs.
+        validation_fraction, test_fraction: Shares of the pairs (with `group_by_english`,
+            met to within one English sentence's pairs).
         seed: Seed of the shuffle before the split.
-        max_pairs: If given, keep only this many pairs (after shuffling).
+        max_pairs: If given, keep only this many pairs (a seeded sample, before the split).
+        group_by_english: `True` (default) splits by English sentence, as above;
+            `False` splits the pairs at random (English sentences then leak).
 
     Returns:
-        `{"train": (english, spanish), "validation": ..., "test": ...}` arrays of str.
+        `{"train": (english, spanish), "validation": ..., "test": ...}` arrays of str,
+        each split in a seeded random order.
     """
+    if not isinstance(group_by_english, bool):
+        raise ValueError(
+            f"Argument `group_by_english` must be True or False, received {group_by_english!r}."
+        )
     folder = fetch("spa_eng")
     with open(os.path.join(folder, "spa-eng", "spa.txt"), encoding="utf-8") as f:
         pairs = [line.split("\t") for line in f.read().split("\n") if line]
@@ -136,7 +171,13 @@ def load_spa_eng(validation_fraction=0.1, test_fraction=0.1, seed=0, max_pairs=N
         max_pairs = positive_int("max_pairs", max_pairs)
         keep = np.random.default_rng(seed + 1).permutation(len(english))[:max_pairs]
         english, spanish = english[keep], spanish[keep]
-    return _shuffled_splits([english, spanish], validation_fraction, test_fraction, seed)
+    return _shuffled_splits(
+        [english, spanish],
+        validation_fraction,
+        test_fraction,
+        seed,
+        groups=english if group_by_english else None,
+    )
 
 
 def load_imdb(num_words=20000, maxlen=None):
