@@ -10,7 +10,11 @@ One module per kind; every public name is also here, as `lstmkit.datasets.NAME`.
 |             | `load_monthly_sunspots` (`Series`); `chronological_split`, `Scaler`,         |
 |             | `make_windows`, `prepare_series` (`PreparedSeries`)                          |
 | `text`      | `load_sentence_polarity`, `load_spa_eng`, `load_imdb`; `CharVocabulary`,     |
-|             | `make_text_vectorizer`                                                       |
+|             | `make_text_vectorizer`; `read_sentence_polarity`, `read_spa_eng` (unsplit)   |
+| `language`  | `make_human_numbers` (`HumanNumbers`, fastbook ch. 12's data and split),     |
+|             | `load_char_corpus` (`CharCorpus`, real sentences as character streams),      |
+|             | `Vocabulary`, `make_language_model_windows`, `make_stream_batches`,          |
+|             | `number_in_words`                                                            |
 | `cache`     | `RemoteFile`, `REMOTE_FILES`, `fetch`, `seed_cache`, `keras_home`,           |
 |             | `cache_dir`, `DatasetUnavailableError`                                       |
 
@@ -29,6 +33,20 @@ from lstmkit.datasets.cache import (
     fetch,
     keras_home,
     seed_cache,
+)
+from lstmkit.datasets.language import (
+    CHAR_CORPUS_SOURCES,
+    HUMAN_NUMBERS_TRAIN,
+    HUMAN_NUMBERS_VALID,
+    UNKNOWN_CHARACTER,
+    CharCorpus,
+    HumanNumbers,
+    Vocabulary,
+    load_char_corpus,
+    make_human_numbers,
+    make_language_model_windows,
+    make_stream_batches,
+    number_in_words,
 )
 from lstmkit.datasets.series import (
     PreparedSeries,
@@ -54,22 +72,32 @@ from lstmkit.datasets.text import (
     load_sentence_polarity,
     load_spa_eng,
     make_text_vectorizer,
+    read_sentence_polarity,
+    read_spa_eng,
 )
 
 __all__ = [
+    "CHAR_CORPUS_SOURCES",
+    "HUMAN_NUMBERS_TRAIN",
+    "HUMAN_NUMBERS_VALID",
     "REMOTE_FILES",
     "SPLITS",
+    "UNKNOWN_CHARACTER",
+    "CharCorpus",
     "CharVocabulary",
     "DatasetUnavailableError",
+    "HumanNumbers",
     "PreparedSeries",
     "RemoteFile",
     "Scaler",
     "Series",
+    "Vocabulary",
     "cache_dir",
     "chronological_split",
     "date_vocabularies",
     "fetch",
     "keras_home",
+    "load_char_corpus",
     "load_airline_passengers",
     "load_daily_min_temperatures",
     "load_imdb",
@@ -78,10 +106,16 @@ __all__ = [
     "load_spa_eng",
     "make_adding_problem",
     "make_dates",
+    "make_human_numbers",
+    "make_language_model_windows",
     "make_sine",
+    "make_stream_batches",
     "make_tagging_task",
     "make_text_vectorizer",
     "make_windows",
+    "number_in_words",
     "prepare_series",
+    "read_sentence_polarity",
+    "read_spa_eng",
     "seed_cache",
 ]

@@ -115,6 +115,12 @@ def load_sentence_polarity(validation_fraction=0.1, test_fraction=0.1, seed=0):
         `{"train": (texts, labels), "validation": ..., "test": ...}`: texts an
         array of str, labels int32 (1 positive, 0 negative).
     """
+    texts, labels = read_sentence_polarity()
+    return _shuffled_splits([texts, labels], validation_fraction, test_fraction, seed)
+
+
+def read_sentence_polarity():
+    """All 10,662 sentences in file order: texts (object array of str), labels (int32)."""
     folder = os.path.join(fetch("sentence_polarity"), "rt-polaritydata")
     texts, labels = [], []
     for label, fname in ((1, "rt-polarity.pos"), (0, "rt-polarity.neg")):
@@ -125,12 +131,7 @@ def load_sentence_polarity(validation_fraction=0.1, test_fraction=0.1, seed=0):
         lines = [line for line in lines if line]
         texts += lines
         labels += [label] * len(lines)
-    return _shuffled_splits(
-        [np.array(texts, dtype=object), np.array(labels, dtype="int32")],
-        validation_fraction,
-        test_fraction,
-        seed,
-    )
+    return np.array(texts, dtype=object), np.array(labels, dtype="int32")
 
 
 def load_spa_eng(
@@ -162,11 +163,7 @@ def load_spa_eng(
         raise ValueError(
             f"Argument `group_by_english` must be True or False, received {group_by_english!r}."
         )
-    folder = fetch("spa_eng")
-    with open(os.path.join(folder, "spa-eng", "spa.txt"), encoding="utf-8") as f:
-        pairs = [line.split("\t") for line in f.read().split("\n") if line]
-    english = np.array([p[0] for p in pairs], dtype=object)
-    spanish = np.array([p[1] for p in pairs], dtype=object)
+    english, spanish = read_spa_eng()
     if max_pairs is not None:
         max_pairs = positive_int("max_pairs", max_pairs)
         keep = np.random.default_rng(seed + 1).permutation(len(english))[:max_pairs]
@@ -178,6 +175,16 @@ def load_spa_eng(
         seed,
         groups=english if group_by_english else None,
     )
+
+
+def read_spa_eng():
+    """All 118,964 pairs in file order: english, spanish (object arrays of str)."""
+    folder = fetch("spa_eng")
+    with open(os.path.join(folder, "spa-eng", "spa.txt"), encoding="utf-8") as f:
+        pairs = [line.split("\t") for line in f.read().split("\n") if line]
+    english = np.array([p[0] for p in pairs], dtype=object)
+    spanish = np.array([p[1] for p in pairs], dtype=object)
+    return english, spanish
 
 
 def load_imdb(num_words=20000, maxlen=None):
