@@ -220,7 +220,7 @@ class HumanNumbers:
 
         `make_language_model_windows(ids, sequence_length)`, cut at
         `int(num_windows * train_fraction)` as fastbook does, so the validation windows
-        are the end of the stream (about 8,000 to 9,999), read in order.
+        are the end of the stream, in order (at length 16: from the middle of 8,083 on).
 
         Returns:
             `{"train": (x, y), "validation": (x, y)}`, int32 `(n, sequence_length)` each.
