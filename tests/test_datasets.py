@@ -194,6 +194,9 @@ FASTBOOK_TEXT_HEAD = (  # text[:100]
 )
 FASTBOOK_THREE_TOKEN_WINDOWS = 21031  # `m,bs,len(seqs)`: "(328, 64, 21031)"
 FASTBOOK_BASELINE = 0.15165200855716662  # "(tensor(29), 'thousand', 0.15165200855716662)"
+# fastai/course-v3 nbs/dl1/lesson7-human-numbers.ipynb joins valid.txt with ", " and prints
+# `len(data.valid_ds[0][0].data)`: its tokens, plus one "xxbos".
+COURSE_V3_VALID_TOKENS = 13017
 
 
 def test_human_numbers_is_fastbooks_stream():
@@ -210,6 +213,10 @@ def test_human_numbers_is_fastbooks_stream():
     words |= set("one two three four five six seven eight nine".split())
     words |= set("twenty thirty forty fifty sixty seventy eighty ninety".split())
     assert set(data.vocabulary.tokens) == words  # no "and", no hyphenated forms
+    valid_words = sum(
+        len(datasets.number_in_words(n).split()) for n in datasets.HUMAN_NUMBERS_VALID
+    )
+    assert 1 + valid_words + len(datasets.HUMAN_NUMBERS_VALID) - 1 == COURSE_V3_VALID_TOKENS
     # Word forms as fastai's files have them (shown in course-v3's lesson7-human-numbers).
     assert datasets.number_in_words(8121) == "eight thousand one hundred twenty one"
     assert datasets.number_in_words(9999) == "nine thousand nine hundred ninety nine"
