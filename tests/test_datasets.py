@@ -221,13 +221,10 @@ def test_human_numbers_is_fastbooks_stream():
     assert datasets.number_in_words(8121) == "eight thousand one hundred twenty one"
     assert datasets.number_in_words(9999) == "nine thousand nine hundred ninety nine"
     assert datasets.number_in_words(8000) == "eight thousand"
-    assert (
-        datasets.number_in_words(40) == "forty"
-        and datasets.number_in_words(105) == "one hundred five"
-    )
-    assert " ".join(data.tokens).endswith(
-        ". nine thousand nine hundred ninety eight . " + "nine thousand nine hundred ninety nine"
-    )
+    assert datasets.number_in_words(40) == "forty"
+    assert datasets.number_in_words(105) == "one hundred five"
+    last_two = "nine thousand nine hundred ninety eight . nine thousand nine hundred ninety nine"
+    assert " ".join(data.tokens).endswith(last_two)
 
 
 def test_human_numbers_windows_and_baseline_as_fastbook():
@@ -247,18 +244,7 @@ def test_human_numbers_windows_and_baseline_as_fastbook():
     windows = data.windows()
     x, y = windows["train"]
     assert x.shape == (3154, 16) and windows["validation"][0].shape == (789, 16)
-    assert data.vocabulary.decode(x[0])[:10] == [
-        "one",
-        ".",
-        "two",
-        ".",
-        "three",
-        ".",
-        "four",
-        ".",
-        "five",
-        ".",
-    ]
+    assert " ".join(data.vocabulary.decode(x[0])).startswith("one . two . three . four . five .")
     np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
     np.testing.assert_array_equal(x[1:, 0], y[:-1, -1])  # the windows tile the stream
     assert x.dtype == y.dtype == np.int32
