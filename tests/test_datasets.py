@@ -1,6 +1,7 @@
 """lstmkit.datasets: generators, real loaders from the seeded cache, helpers, error paths."""
 
 import datetime
+import hashlib
 import os
 import shutil
 
@@ -145,16 +146,184 @@ def test_spa_eng():
     splits = datasets.load_spa_eng()
     total = sum(len(v[0]) for v in splits.values())
     assert total == 118964
-    assert len(splits["test"][0]) == len(splits["validation"][0]) == 11896
     english, spanish = splits["train"]
     assert len(english) == len(spanish) and isinstance(english[0], str)
+    # Split by English sentence: whole groups, so the shares hold to within one group.
+    for split in ("validation", "test"):
+        assert abs(len(splits[split][0]) - 11896) < 50
     small = datasets.load_spa_eng(max_pairs=1000)
     assert sum(len(v[0]) for v in small.values()) == 1000
+
+
+@requires_data("spa-eng.zip")
+def test_spa_eng_keeps_held_out_english_sentences_out_of_training():
+    splits = datasets.load_spa_eng()
+    train_english = set(splits["train"][0])
+    for split in ("validation", "test"):
+        assert not train_english & set(splits[split][0])
+    assert not set(splits["validation"][0]) & set(splits["test"][0])
+    # Every pair is kept exactly once.
+    pairs = sorted(p for english, spanish in splits.values() for p in zip(english, spanish))
+    random_splits = datasets.load_spa_eng(group_by_english=False)
+    assert pairs == sorted(p for e, s in random_splits.values() for p in zip(e, s))
+    # The random split, still on offer, leaks: about a fifth of its test pairs.
+    assert len(random_splits["test"][0]) == 11896
+    random_train_english = set(random_splits["train"][0])
+    leaked = np.mean([e in random_train_english for e in random_splits["test"][0]])
+    assert 0.15 < leaked < 0.25
+    # Deterministic under the seed, and the seed matters.
+    again = datasets.load_spa_eng()
+    assert list(again["test"][0][:20]) == list(splits["test"][0][:20])
+    assert list(datasets.load_spa_eng(seed=1)["test"][0][:20]) != list(splits["test"][0][:20])
 
 
 def test_imdb_without_network_names_the_file():
     with pytest.raises(datasets.DatasetUnavailableError, match="imdb.npz"):
         datasets.load_imdb(num_words=1000)
+
+
+# --- language-model data ------------------------------------------------------------------------
+
+# Figures that fastbook prints in 12_nlp_dive.ipynb (fastai/fastbook, commit 098e12d):
+FASTBOOK_LINES = 9998  # `lines` after reading train.txt and valid.txt: "(#9998)"
+FASTBOOK_TOKENS = 63095  # `nums`: "(#63095) [0,1,2,1,3,1,4,1,5,1...]"
+FASTBOOK_VOCAB_HEAD = ["one", ".", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+FASTBOOK_TEXT_HEAD = (  # text[:100]
+    "one . two . three . four . five . six . seven . eight . nine . ten . eleven . twelve . "
+    "thirteen . fo"
+)
+FASTBOOK_THREE_TOKEN_WINDOWS = 21031  # `m,bs,len(seqs)`: "(328, 64, 21031)"
+FASTBOOK_BASELINE = 0.15165200855716662  # "(tensor(29), 'thousand', 0.15165200855716662)"
+# fastai/course-v3 nbs/dl1/lesson7-human-numbers.ipynb joins valid.txt with ", " and prints
+# `len(data.valid_ds[0][0].data)`: its tokens, plus one "xxbos".
+COURSE_V3_VALID_TOKENS = 13017
+
+
+def test_human_numbers_is_fastbooks_stream():
+    data = datasets.make_human_numbers()
+    assert len(data.numbers) == FASTBOOK_LINES and 8000 not in data.numbers
+    assert data.numbers[0] == 1 and data.numbers[7998] == 7999 and data.numbers[7999] == 8001
+    assert len(data.tokens) == len(data.ids) == FASTBOOK_TOKENS and data.ids.dtype == np.int32
+    assert " ".join(data.tokens).startswith(FASTBOOK_TEXT_HEAD)
+    assert len(data.vocabulary) == 30 and data.vocabulary.tokens[:10] == FASTBOOK_VOCAB_HEAD
+    np.testing.assert_array_equal(data.ids[:10], [0, 1, 2, 1, 3, 1, 4, 1, 5, 1])
+    assert data.vocabulary.decode(data.ids) == data.tokens
+    words = {"thousand", "hundred", ".", "ten", "eleven", "twelve", "thirteen", "fourteen"}
+    words |= {"fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+    words |= set("one two three four five six seven eight nine".split())
+    words |= set("twenty thirty forty fifty sixty seventy eighty ninety".split())
+    assert set(data.vocabulary.tokens) == words  # no "and", no hyphenated forms
+    valid_words = sum(
+        len(datasets.number_in_words(n).split()) for n in datasets.HUMAN_NUMBERS_VALID
+    )
+    assert 1 + valid_words + len(datasets.HUMAN_NUMBERS_VALID) - 1 == COURSE_V3_VALID_TOKENS
+    # Word forms as fastai's files have them (shown in course-v3's lesson7-human-numbers).
+    assert datasets.number_in_words(8121) == "eight thousand one hundred twenty one"
+    assert datasets.number_in_words(9999) == "nine thousand nine hundred ninety nine"
+    assert datasets.number_in_words(8000) == "eight thousand"
+    assert datasets.number_in_words(40) == "forty"
+    assert datasets.number_in_words(105) == "one hundred five"
+    last_two = "nine thousand nine hundred ninety eight . nine thousand nine hundred ninety nine"
+    assert " ".join(data.tokens).endswith(last_two)
+
+
+def test_human_numbers_windows_and_baseline_as_fastbook():
+    data = datasets.make_human_numbers()
+    # Three-token windows: fastbook's first models predict the token after each.
+    three = data.windows(sequence_length=3)
+    num_windows = len(three["train"][0]) + len(three["validation"][0])
+    assert num_windows == FASTBOOK_THREE_TOKEN_WINDOWS and num_windows // 64 == 328
+    assert len(three["train"][0]) == int(num_windows * 0.8)
+    # fastbook's baseline: the most frequent target over the validation windows.
+    targets = three["validation"][1][:, -1]
+    counts = np.bincount(targets, minlength=len(data.vocabulary))
+    assert counts.argmax() == 29 and data.vocabulary.tokens[29] == "thousand"
+    assert counts.max() / len(targets) == pytest.approx(FASTBOOK_BASELINE, abs=1e-12)
+    assert round(counts.max() / len(targets), 3) == 0.152
+    # Sequence length 16: seqs[0] as fastbook shows it, y shifted by one.
+    windows = data.windows()
+    x, y = windows["train"]
+    assert x.shape == (3154, 16) and windows["validation"][0].shape == (789, 16)
+    assert " ".join(data.vocabulary.decode(x[0])).startswith("one . two . three . four . five .")
+    np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
+    np.testing.assert_array_equal(x[1:, 0], y[:-1, -1])  # the windows tile the stream
+    assert x.dtype == y.dtype == np.int32
+
+
+def test_stream_batches_continue_each_row_across_batches():
+    data = datasets.make_human_numbers()
+    x, y = data.windows(sequence_length=16)["train"]
+    batch_size = 64
+    xs, ys = datasets.make_stream_batches(x, y, batch_size=batch_size)
+    batches = len(x) // batch_size  # 49: fastbook's group_chunks keeps m * bs windows
+    assert xs.shape == ys.shape == (batches * batch_size, 16)
+    xs, ys = xs.reshape(batches, batch_size, 16), ys.reshape(batches, batch_size, 16)
+    # Row j of batch k + 1 starts where row j of batch k's target ends ...
+    np.testing.assert_array_equal(xs[1:, :, 0], ys[:-1, :, -1])
+    # ... and each row, read across batches, is one contiguous stretch of the text.
+    for row in range(batch_size):
+        stream = xs[:, row].reshape(-1)
+        start = row * batches * 16
+        np.testing.assert_array_equal(stream, data.ids[start : start + len(stream)])
+    # Any batch size; the windows that fill no stream are the last ones, dropped.
+    windows = np.arange(100)
+    kept = datasets.make_stream_batches(windows, batch_size=7)
+    assert len(kept) == 98 and set(kept) == set(range(98))
+    np.testing.assert_array_equal(kept[:7], [0, 14, 28, 42, 56, 70, 84])
+    np.testing.assert_array_equal(kept[7:14], [1, 15, 29, 43, 57, 71, 85])
+
+
+def test_vocabulary_encodes_and_decodes():
+    words = datasets.Vocabulary(["<unk>", "a", "b"], unknown="<unk>")
+    np.testing.assert_array_equal(words.encode(["b", "a", "zzz"]), [2, 1, 0])
+    assert words.decode([[2, 1]]) == ["b", "a"]
+    characters = datasets.Vocabulary(["?", "a", "é", "\n"], unknown="?")
+    ids = characters.encode("aé\nx")  # the vectorised path for strings
+    np.testing.assert_array_equal(ids, [1, 2, 3, 0])
+    np.testing.assert_array_equal(ids, characters.encode(list("aé\nx")))
+    assert "".join(characters.decode(ids)) == "aé\n?"
+
+
+@requires_data("spa-eng.zip")
+def test_char_corpus_hashed_split_and_training_vocabulary():
+    corpus = datasets.load_char_corpus()
+    assert corpus.source == "tatoeba_english"
+    sizes = {split: len(corpus.sentences[split]) for split in datasets.SPLITS}
+    assert sum(sizes.values()) == 102904  # the distinct English sentences
+    assert 0.09 < sizes["validation"] / 102904 < 0.11 and 0.09 < sizes["test"] / 102904 < 0.11
+    seen = [set(corpus.sentences[split]) for split in datasets.SPLITS]
+    assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
+    vocabulary = corpus.vocabulary
+    assert vocabulary.tokens[0] == datasets.UNKNOWN_CHARACTER == vocabulary.unknown
+    assert set(vocabulary.tokens[1:]) == set(corpus.text["train"])  # training text only
+    for split in datasets.SPLITS:
+        text, ids = corpus.text[split], corpus.ids[split]
+        assert text == "".join(s + "\n" for s in corpus.sentences[split])
+        assert ids.shape == (len(text),) and ids.dtype == np.int32
+        unknown = {c for c in text if c not in vocabulary.index}
+        assert np.sum(ids == 0) == sum(c in unknown for c in text)
+    assert "".join(vocabulary.decode(corpus.ids["train"][:500])) == corpus.text["train"][:500]
+    # Windows shifted by one, and the stream layout works on them too.
+    x, y = corpus.windows("validation", sequence_length=100)
+    np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
+    np.testing.assert_array_equal(x[1:, 0], y[:-1, -1])
+    xs, ys = datasets.make_stream_batches(x, y, batch_size=32)
+    xs, ys = xs.reshape(-1, 32, 100), ys.reshape(-1, 32, 100)
+    np.testing.assert_array_equal(xs[1:, :, 0], ys[:-1, :, -1])
+    # The split depends on each sentence's text only: the same on every load.
+    assert datasets.load_char_corpus().sentences["test"][:50] == corpus.sentences["test"][:50]
+
+
+@requires_data("rt-polaritydata.tar.gz")
+def test_char_corpus_from_sentence_polarity():
+    corpus = datasets.load_char_corpus(
+        "sentence_polarity", validation_fraction=0.2, test_fraction=0.1
+    )
+    sizes = {split: len(corpus.sentences[split]) for split in datasets.SPLITS}
+    assert sum(sizes.values()) == 10662 and 0.17 < sizes["validation"] / 10662 < 0.23
+    assert corpus.vocabulary.tokens[0] == datasets.UNKNOWN_CHARACTER
+    with pytest.raises(ValueError, match="`split` must be one of"):
+        corpus.windows("dev", 10)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -239,6 +408,69 @@ def test_text_vectorizer_pads_with_zero():
             lambda: datasets.load_sentence_polarity(test_fraction=1.5),
             "`test_fraction` must be a fraction",
         ),
+        (
+            lambda: datasets.load_spa_eng(group_by_english="yes"),
+            "`group_by_english` must be True or False",
+        ),
+        (
+            lambda: datasets.make_language_model_windows(np.arange(10), 0),
+            "`sequence_length` must be an integer >= 1, received 0",
+        ),
+        (
+            lambda: datasets.make_language_model_windows(np.arange(10), 9),
+            "too short for `sequence_length`=9",
+        ),
+        (
+            lambda: datasets.make_language_model_windows(np.ones(10), 2),
+            "`ids` must be a 1-D array of integer ids",
+        ),
+        (
+            lambda: datasets.make_stream_batches(np.zeros((5, 3)), batch_size=0),
+            "`batch_size` must be an integer >= 1, received 0",
+        ),
+        (
+            lambda: datasets.make_stream_batches(np.zeros((5, 3)), batch_size=6),
+            "`batch_size` \\(6\\) is larger than the 5 windows",
+        ),
+        (
+            lambda: datasets.make_stream_batches(np.zeros((5, 3)), np.zeros((4, 3)), batch_size=2),
+            "the same number each; received \\[5, 4\\]",
+        ),
+        (lambda: datasets.make_stream_batches(batch_size=2), "at least one array"),
+        (
+            lambda: datasets.make_human_numbers().windows(sequence_length=-1),
+            "`sequence_length` must be an integer >= 1",
+        ),
+        (
+            lambda: datasets.make_human_numbers().windows(train_fraction=1.0),
+            "`train_fraction` must be a fraction in \\(0, 1\\)",
+        ),
+        (
+            lambda: datasets.make_human_numbers().windows(sequence_length=63094),
+            "too short for `sequence_length`=63094",
+        ),
+        (lambda: datasets.number_in_words(0), "`number` must be an integer in 1..9999"),
+        (lambda: datasets.number_in_words(10000), "`number` must be an integer in 1..9999"),
+        (lambda: datasets.load_char_corpus("wikipedia"), "`source` must be one of"),
+        (
+            lambda: datasets.load_char_corpus(validation_fraction=0.6, test_fraction=0.5),
+            "must leave data to train on",
+        ),
+        (
+            lambda: datasets.load_char_corpus(test_fraction=-0.1),
+            "`test_fraction` must be a fraction",
+        ),
+        (lambda: datasets.Vocabulary([]), "`tokens` must not be empty"),
+        (lambda: datasets.Vocabulary(["a", "a"]), "`tokens` must hold each token once"),
+        (lambda: datasets.Vocabulary(["a"], unknown="?"), "`unknown` \\('\\?'\\) must be one of"),
+        (
+            lambda: datasets.Vocabulary(["a", "b"]).encode("abc"),
+            "\\['c'\\] are not in the vocabulary",
+        ),
+        (
+            lambda: datasets.Vocabulary(["aa", "b"]).encode(["aa", "c"]),
+            "\\['c'\\] are not in the vocabulary",
+        ),
     ],
 )
 def test_invalid_arguments(call, message):
@@ -258,6 +490,9 @@ def test_missing_file_without_network_names_file_url_and_folder(tmp_path):
         assert "monthly-sunspots.csv" in text
         assert datasets.REMOTE_FILES["monthly_sunspots"].origin in text
         assert datasets.cache_dir() in text
+        # Both offline ways to seed the cache are named.
+        assert "python3 run.py seed-cache DIR" in text
+        assert "python3 run.py course --data DIR" in text
     finally:
         if os.path.exists(moved):
             shutil.move(moved, cached)
@@ -288,3 +523,36 @@ def test_seed_cache_copies_only_genuine_files(tmp_path):
     (source / "airline-passengers.csv").write_bytes(b"not the real file")
     (source / "unrelated.txt").write_text("hello")
     assert datasets.seed_cache(source, tmp_path / "cache") == []
+
+
+def _served_file(tmp_path, monkeypatch, content, file_hash):
+    """Registers a dataset whose origin is a local file:// URL: a download without network."""
+    origin_file = tmp_path / "origin.csv"
+    origin_file.write_bytes(content)
+    remote = datasets.RemoteFile("lstmkit-test-origin.csv", origin_file.as_uri(), file_hash)
+    monkeypatch.setitem(datasets.REMOTE_FILES, "test_origin", remote)
+    return os.path.join(datasets.cache_dir(), remote.fname)
+
+
+def test_download_with_the_pinned_hash_is_kept(tmp_path, monkeypatch):
+    content = b"month,value\n2000-01,1\n"
+    cached = _served_file(tmp_path, monkeypatch, content, hashlib.sha256(content).hexdigest())
+    try:
+        assert datasets.fetch("test_origin") == cached
+        assert open(cached, "rb").read() == content
+    finally:
+        if os.path.exists(cached):
+            os.remove(cached)
+
+
+def test_download_with_another_hash_is_a_value_error_naming_both_hashes(tmp_path, monkeypatch):
+    content = b"month,value\n2000-01,1\n"
+    expected = hashlib.sha256(b"the genuine bytes").hexdigest()
+    cached = _served_file(tmp_path, monkeypatch, content, expected)
+    with pytest.raises(ValueError) as info:
+        datasets.fetch("test_origin")
+    assert not isinstance(info.value, datasets.DatasetUnavailableError)
+    text = str(info.value)
+    assert expected in text and hashlib.sha256(content).hexdigest() in text
+    assert "Could not download" not in text
+    assert not os.path.exists(cached)  # the wrong bytes are not left in the cache

@@ -1,0 +1,173 @@
+"""Seeded synthetic tasks (NumPy, deterministic under `seed`).
+
+make_sine            a sine wave, optionally noisy                  (length,)
+make_adding_problem  Hochreiter & Schmidhuber's adding problem      x (n, length, 2), y (n, 1)
+make_tagging_task    per-step tags that need the next step          x (n, length), y (n, length)
+make_dates           human-written dates and their ISO form         two lists of n strings
+date_vocabularies    `CharVocabulary`s for the dates' inputs and targets
+"""
+
+import datetime
+
+import numpy as np
+
+from lstmkit.datasets._checks import positive_int
+from lstmkit.datasets.text import CharVocabulary
+
+
+def make_sine(length=1000, period=50.0, amplitude=1.0, noise_std=0.0, seed=0):
+    """A sine wave `amplitude * sin(2 pi t / period)` plus Gaussian noise.
+
+    Returns:
+        float32 array `(length,)`.
+    """
+    length = positive_int("length", length, minimum=2)
+    if not period > 0:
+        raise ValueError(f"Argument `period` must be positive, received {period!r}.")
+    if noise_std < 0:
+        raise ValueError(f"Argument `noise_std` must be >= 0, received {noise_std!r}.")
+    t = np.arange(length)
+    wave = amplitude * np.sin(2 * np.pi * t / period)
+    noise = np.random.default_rng(seed).normal(0.0, noise_std, size=length) if noise_std else 0.0
+    return (wave + noise).astype("float32")
+
+
+def make_adding_problem(num_samples, length=100, seed=0):
+    """The adding problem (Hochreiter & Schmidhuber, 1997).
+
+    Each step holds a pair (value, marker): values are uniform in [0, 1], and
+    exactly two markers are 1, one in each half of the sequence. The target is
+    the sum of the two marked values. Always answering the mean (1.0) scores an
+    MSE of Var(U1 + U2) = 1/6 = 0.167; to do better, a model must carry the first
+    marked value across at least half the sequence.
+
+    Returns:
+        x: float32 `(num_samples, length, 2)`; y: float32 `(num_samples, 1)`.
+    """
+    num_samples = positive_int("num_samples", num_samples)
+    length = positive_int("length", length, minimum=2)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, size=(num_samples, length))  # (n, length)
+    half = length // 2
+    first = rng.integers(0, half, size=num_samples)  # (n,)
+    second = rng.integers(half, length, size=num_samples)  # (n,)
+    markers = np.zeros((num_samples, length))
+    rows = np.arange(num_samples)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    x = np.stack([values, markers], axis=-1).astype("float32")  # (n, length, 2)
+    y = (values[rows, first] + values[rows, second])[:, None].astype("float32")  # (n, 1)
+    return x, y
+
+
+def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, seed=0):
+    """Tag each token with the sum of its two neighbours, modulo `num_classes`.
+
+    Tokens are 1..num_classes (0 is padding). The tag of step t is
+    `(v[t-1] + v[t+1]) % num_classes`, where `v = token - 1` and a missing
+    neighbour (before the start or after the end) counts as 0. The next token
+    is drawn independently of everything before it, so a model that reads left
+    to right cannot know `v[t+1]` and scores `1 / num_classes` at best; one that
+    also reads right to left can score 100%.
+
+    Args:
+        num_samples: Number of sequences.
+        length: Padded length of every sequence.
+        num_classes: Number of token values and of tags.
+        min_length: If given, each sequence's real length is drawn from
+            `[min_length, length]` and the rest is padded with 0 on the right
+            (tags of padded steps are 0 and should be masked).
+        seed: Seed.
+
+    Returns:
+        x: int32 `(num_samples, length)`; y: int32 `(num_samples, length)`;
+        lengths: int32 `(num_samples,)`.
+    """
+    num_samples = positive_int("num_samples", num_samples)
+    length = positive_int("length", length, minimum=2)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
+    if min_length is None:
+        min_length = length
+    min_length = positive_int("min_length", min_length, minimum=2)
+    if min_length > length:
+        raise ValueError(f"`min_length` ({min_length}) must be <= `length` ({length}).")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, length + 1, size=num_samples)  # (n,)
+    values = rng.integers(0, num_classes, size=(num_samples, length))  # (n, length)
+    steps = np.arange(length)
+    real = steps[None, :] < lengths[:, None]  # (n, length) True on real tokens
+    values = np.where(real, values, 0)
+    previous = np.pad(values, ((0, 0), (1, 0)))[:, :-1]  # v[t-1], 0 before the start
+    following = np.pad(values, ((0, 0), (0, 1)))[:, 1:]  # v[t+1], 0 after the end
+    following = np.where(steps[None, :] + 1 < lengths[:, None], following, 0)
+    tags = np.where(real, (previous + following) % num_classes, 0)
+    tokens = np.where(real, values + 1, 0)
+    return tokens.astype("int32"), tags.astype("int32"), lengths.astype("int32")
+
+
+_DATE_FORMATS = (
+    "{d} {B} {Y}",  # 3 March 2021
+    "{d} {b} {Y}",  # 3 Mar 2021
+    "{B} {d}, {Y}",  # March 3, 2021
+    "{b} {d} {Y}",  # Mar 3 2021
+    "{a}, {b} {d} {Y}",  # Wed, Mar 3 2021
+    "{A} {d} {B} {Y}",  # Wednesday 3 March 2021
+    "{dd}/{mm}/{yy}",  # 03/03/21
+    "{dd}/{mm}/{Y}",  # 03/03/2021
+    "{dd}.{mm}.{Y}",  # 03.03.2021
+    "{Y}/{mm}/{dd}",  # 2021/03/03
+    "{d}-{b}-{Y}",  # 3-Mar-2021
+    "{dd}{b}{Y}",  # 03Mar2021 (no spaces)
+    "{b_lower} {d} {Y}",  # mar 3 2021
+    "{B_upper} {d}, {Y}",  # MARCH 3, 2021
+)
+
+
+def make_dates(
+    num_samples, seed=0, start=datetime.date(1950, 1, 1), end=datetime.date(2049, 12, 31)
+):
+    """Dates written in many human formats, and the same dates as ISO `YYYY-MM-DD`.
+
+    Formats include "3 March 2021", "Mar 3 2021", "Wed, Mar 3 2021", "03/03/21"
+    (day first), "2021/03/03" and "03Mar2021". Two-digit years are read as
+    1950-2049, so every input names exactly one date in [start, end].
+
+    Returns:
+        inputs: list of `num_samples` human-written dates;
+        targets: list of the same dates as ISO strings.
+    """
+    num_samples = positive_int("num_samples", num_samples)
+    if not start < end:
+        raise ValueError(f"`start` ({start}) must be before `end` ({end}).")
+    rng = np.random.default_rng(seed)
+    span = (end - start).days + 1
+    offsets = rng.integers(0, span, size=num_samples)
+    formats = rng.integers(0, len(_DATE_FORMATS), size=num_samples)
+    inputs, targets = [], []
+    for offset, fmt in zip(offsets, formats):
+        date = start + datetime.timedelta(days=int(offset))
+        month, weekday = date.strftime("%B"), date.strftime("%A")
+        fields = {
+            "d": str(date.day),
+            "dd": f"{date.day:02d}",
+            "mm": f"{date.month:02d}",
+            "Y": str(date.year),
+            "yy": f"{date.year % 100:02d}",
+            "B": month,
+            "b": month[:3],
+            "b_lower": month[:3].lower(),
+            "B_upper": month.upper(),
+            "A": weekday,
+            "a": weekday[:3],
+        }
+        inputs.append(_DATE_FORMATS[fmt].format(**fields))
+        targets.append(date.isoformat())
+    return inputs, targets
+
+
+def date_vocabularies():
+    """(input vocabulary, target vocabulary) for `make_dates`."""
+    import string
+
+    source = string.ascii_letters + string.digits + " ,./-"
+    return CharVocabulary(source), CharVocabulary("0123456789-")
