@@ -31,6 +31,7 @@ import argparse
 import datetime
 import hashlib
 import html
+import importlib.util
 import json
 import os
 import re
@@ -425,17 +426,19 @@ def ensure_environment():
     actions, reason = plan_setup(VENV.exists(), probe, marker_current, missing)
     if not actions:
         return
-    print(f"Setting up {VENV}: {reason}.", flush=True)
+    print(f"Setting up {VENV}: {reason}{'' if reason.endswith('?') else '.'}", flush=True)
     if "create" in actions or "recreate" in actions:
         print(f"Creating the virtual environment with Python {sys.version.split()[0]} ...")
-        command = [sys.executable, "-m", "venv", str(VENV)]
+        # venv refuses a symlinked folder; a .venv linked to another disk is rebuilt there.
+        command = [sys.executable, "-m", "venv", str(VENV.resolve())]
         if "recreate" in actions:
             command.insert(3, "--clear")
         if subprocess.run(command).returncode != 0:
-            sys.exit(
-                f"Could not create {VENV} (see above). On Debian/Ubuntu, the venv module "
-                f"needs `sudo apt install python{sys.version_info[0]}.{sys.version_info[1]}-venv`."
-            )
+            hint = ""
+            if importlib.util.find_spec("ensurepip") is None:
+                version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+                hint = f" This Python has no ensurepip: `sudo apt install python{version}-venv`."
+            sys.exit(f"Could not create {VENV} (see above).{hint}")
     if "ensurepip" in actions:
         print("Installing pip into .venv ...", flush=True)
         if subprocess.run([str(VENV_PYTHON), "-m", "ensurepip", "--upgrade"]).returncode != 0:
@@ -926,7 +929,10 @@ def run_course(args):
             if data:
                 command += ["--data", data]
             print(f"\n== {backend}", flush=True)
-            failed += run_child(command) != 0
+            code = run_child(command)
+            if code == 128 + 2:  # Ctrl-C (SIGINT) stopped the child: stop here too
+                return code
+            failed += code != 0
     if args.no_report:
         return 1 if failed else 0
 

@@ -163,6 +163,12 @@ def test_run_child_passes_exit_code_and_arguments_through(tmp_path):
     assert json.loads(out.read_text()) == ["two words", "x"]
 
 
+@posix_only
+def test_run_child_reports_a_signal_like_the_shell():
+    script = "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"
+    assert run.run_child([sys.executable, "-c", script]) == 128 + 15
+
+
 # ----------------------------------------------------------------------------
 # The virtual environment: what is found, and what set-up decides
 # ----------------------------------------------------------------------------
