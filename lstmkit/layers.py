@@ -210,15 +210,14 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
     def project(self, inputs, training=False):
         """`inputs @ kernel + bias`, with input dropout when training.
 
-        `inputs` is one step `(batch, features)` or a whole sequence
-        `(batch, time, features)`; the dropout mask is the same for every step.
+        `inputs` is one step `(batch, features)` or a time-major sequence
+        `(time, batch, features)`: the dropout mask `(batch, features)` is the
+        same for every step.
         """
         masks = self.get_dropout_mask(inputs) if training and self.dropout > 0 else None
         if masks is None:
             z = ops.matmul(inputs, self.kernel)  # (..., 4 * units)
         else:
-            if len(inputs.shape) == 3:  # one mask per sequence, for every step
-                masks = [ops.expand_dims(m, 1) for m in masks]  # (batch, 1, features)
             z = self._masked_matmul(inputs, masks, self.kernel)  # (..., 4 * units)
         if self.use_bias:
             z = z + self.bias
@@ -275,19 +274,19 @@ def _loop_in_python(
     return_all_outputs=True,
     **_,
 ):
-    """`keras.src.backend.rnn` for an eager backend: a Python loop over time.
+    """`keras.src.backend.rnn(..., time_major=True)` for an eager backend: a Python loop.
 
     Keras's torch loop keeps its step counter in a tensor, indexes the inputs
     with it and runs one extra step to learn the output's shape; on eager torch
     that bookkeeping costs as much as the LSTM's own arithmetic. Same contract:
-    returns `(last_output, outputs, states)`, outputs in the order the steps
+    returns `(last_output, outputs, states)`, outputs time-major in the order the steps
     were taken; masked steps keep the previous state and output (or a zero
     output with `zero_output_for_mask`).
     """
-    steps = ops.unstack(inputs, axis=1)  # time x (batch, ...)
+    steps = ops.unstack(inputs, axis=0)  # time x (batch, ...)
     keeps = None
     if mask is not None:
-        keeps = ops.unstack(ops.expand_dims(ops.cast(mask, "bool"), -1), axis=1)  # (batch, 1) each
+        keeps = ops.unstack(ops.expand_dims(ops.cast(mask, "bool"), -1), axis=0)  # (batch, 1) each
     order = range(len(steps) - 1, -1, -1) if go_backwards else range(len(steps))
     outputs, output = [], None
     for t in order:
@@ -302,8 +301,8 @@ def _loop_in_python(
         output, states = new_output, new_states
         if return_all_outputs:
             outputs.append(output)
-    stacked = ops.stack(outputs, axis=1) if return_all_outputs else ops.expand_dims(output, 1)
-    return output, stacked, states
+    stacked = ops.stack(outputs, axis=0) if return_all_outputs else ops.expand_dims(output, 0)
+    return output, stacked, states  # (batch, units), (time or 1, batch, units), states
 
 
 @keras.saving.register_keras_serializable(package="lstmkit")
@@ -446,30 +445,11 @@ class LSTM(keras.layers.RNN):
         return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        # Two changes to Keras's RNN.inner_loop, same arithmetic:
-        # - `x_t W + b` for all steps is one large matmul here, before the loop,
-        #   instead of one small matmul per step inside it;
-        # - the step is a plain function, where Keras calls the cell through
-        #   Layer.__call__ at every step (which costs more than the step itself
-        #   on eager torch).
-        # The loop over time: Keras's backend loop (`keras.src.backend.rnn`: a
-        # while_loop on TensorFlow, a scan on JAX) where the step is traced into
-        # a graph, and on eager torch a plain Python loop (`_loop_in_python`).
+        # The same arithmetic as Keras's RNN.inner_loop, looped the way that is
+        # fastest on each kind of backend (benchmarks/lstm_speed.py measures it).
         # RNN.call has drawn the dropout masks already (one per sequence).
         cell = self.cell
-        projected = cell.project(sequences, training=training)  # (batch, time, 4 * units)
-
-        def step(z_t, states):
-            h_prev, c_prev = states  # (batch, units) each
-            z = z_t + cell.recurrent_projection(h_prev, training=training)  # (batch, 4 * units)
-            *_, c, h = cell.gates(z, c_prev)  # (batch, units) each
-            return h, [h, c]
-
-        loop = _loop_in_python if keras.backend.backend() == "torch" else _keras_rnn_loop
-        return loop(
-            step,
-            projected,
-            list(initial_state),
+        options = dict(
             go_backwards=self.go_backwards,
             mask=mask,
             unroll=self.unroll,
@@ -477,6 +457,37 @@ class LSTM(keras.layers.RNN):
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
+        if keras.backend.backend() != "torch":
+            # Traced backends (a while_loop on TensorFlow, a scan on JAX): the
+            # whole step, `x_t W + h U + b`, inside the loop. Keras's backend
+            # loop with the cell's plain `call` as the step; taking `x W` of all
+            # steps out of the loop made XLA's CPU loop slower, not faster.
+            def step(inputs, states):
+                h, (_, c) = cell.call(inputs, states, training=training)  # (batch, units) each
+                return h, [h, c]
+
+            return _keras_rnn_loop(step, sequences, list(initial_state), **options)
+
+        # Eager torch: every op is dispatched from Python, so do as much as
+        # possible outside the loop. `x W + b` of all steps is one large matmul;
+        # the loop is plain Python and calls the step as a function, where
+        # Keras calls the cell through Layer.__call__ at every step.
+        projected = cell.project(
+            ops.transpose(sequences, (1, 0, 2)), training=training
+        )  # (time, batch, 4 * units), time-major: the loop walks the first axis
+
+        def projected_step(z_t, states):
+            h_prev, c_prev = states  # (batch, units) each
+            z = z_t + cell.recurrent_projection(h_prev, training=training)  # (batch, 4 * units)
+            *_, c, h = cell.gates(z, c_prev)  # (batch, units) each
+            return h, [h, c]
+
+        if mask is not None:
+            options["mask"] = ops.transpose(mask, (1, 0))  # (time, batch)
+        last_output, outputs, states = _loop_in_python(
+            projected_step, projected, list(initial_state), **options
+        )
+        return last_output, ops.transpose(outputs, (1, 0, 2)), states  # (batch, time, units)
 
     @property
     def variables(self):
