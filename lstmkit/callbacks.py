@@ -9,6 +9,7 @@ and CSVLogger; the lessons use those. These add measurements:
     LearningRateHistory   the optimizer's learning rate per epoch
 """
 
+import contextlib
 import time
 
 import keras
@@ -22,20 +23,41 @@ def _layers_with_weights(model):
     return [layer for layer in model.layers if layer.trainable_variables]
 
 
+def _torch_random_state_kept():
+    """On PyTorch, unseeded Keras dropout draws from torch's global generator: a context
+    that gives its state back on exit. Elsewhere nothing (Keras's seed states are
+    model variables)."""
+    if keras.backend.backend() != "torch":
+        return contextlib.nullcontext()
+    import torch
+
+    cuda_devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    return torch.random.fork_rng(devices=cuda_devices)
+
+
 class GradientNormHistory(keras.callbacks.Callback):
-    """Records the gradient norm of each layer on a fixed probe batch.
+    """Records the norm of the training gradient, per layer, on a fixed probe batch.
 
     Keras's `fit` does not expose its gradients, so this callback computes them
-    again on `(x, y)` with the model's loss, every `every` batches (and at the end
-    of each epoch when `every` is None).
+    again on `(x, y)`, every `every` batches (and at the end of each epoch when
+    `every` is None). It differentiates what `fit` differentiates: the model's
+    `compute_loss` on `model(x, training=True)` — the compiled loss plus
+    `model.losses` (weight and activity regularisers, `add_loss`), with dropout
+    active — before the optimizer's clipping. So the norms are those a clipping
+    threshold is compared with, on the probe batch rather than on each training
+    batch. The probe leaves no trace: random seeds, BatchNorm statistics, RNN
+    states and metrics are restored afterwards, so training runs as without it.
 
     Args:
         x, y: A probe batch (kept small: it costs one extra forward/backward).
         every: Record every this many training batches; `None` for once per epoch.
-        loss: The loss to differentiate; default the compiled model's loss.
+        loss: A loss to use instead of the compiled one (name or function of
+            `(y_true, y_pred)`, averaged over the batch); `model.losses` are
+            added to it all the same.
 
     Attributes:
-        history: `{layer_name: [norm, ...]}` and `"global"` for all weights together.
+        history: `{layer_name: [norm, ...]}` for each layer with trainable
+            weights, and `"global"` for all trainable weights together.
         steps: The training step of each record.
     """
 
@@ -57,23 +79,34 @@ class GradientNormHistory(keras.callbacks.Callback):
         if not self.every:
             self._record()
 
+    def _training_loss(self):
+        """The scalar `fit` differentiates, on the probe batch."""
+        model = self.model
+        y_pred = model(self.x, training=True)
+        if self.loss is None:
+            return model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=True)
+        total = ops.mean(keras.losses.get(self.loss)(self.y, y_pred))
+        for extra in model.losses:
+            total = total + ops.sum(extra)
+        return total
+
     def _record(self):
         model = self.model
-        loss_fn = keras.losses.get(self.loss or model.loss)
-        layers = _layers_with_weights(model)
-        variables = [v for layer in layers for v in layer.trainable_variables]
-
-        def loss():
-            return ops.mean(loss_fn(self.y, model(self.x, training=False)))
-
-        _, grads = weight_gradients(loss, variables)
-        start = 0
-        for layer in layers:
-            count = len(layer.trainable_variables)
-            self.history.setdefault(layer.name, []).append(
-                global_norm(grads[start : start + count])
-            )
-            start += count
+        variables = model.trainable_variables
+        # The training-mode pass draws dropout masks, moves BatchNorm statistics and
+        # RNN states and may update loss trackers: put them back as they were.
+        kept = [(v, ops.convert_to_numpy(v)) for v in model.non_trainable_variables]
+        kept += [(v, ops.convert_to_numpy(v)) for v in model.metrics_variables]
+        try:
+            with _torch_random_state_kept():
+                _, grads = weight_gradients(self._training_loss, variables)
+        finally:
+            for variable, value in kept:
+                variable.assign(value)
+        grad_of = {id(v): g for v, g in zip(variables, grads)}
+        for layer in _layers_with_weights(model):
+            layer_grads = [grad_of[id(v)] for v in layer.trainable_variables if id(v) in grad_of]
+            self.history.setdefault(layer.name, []).append(global_norm(layer_grads))
         self.history.setdefault("global", []).append(global_norm(grads))
         self.steps.append(self._step)
 

@@ -147,6 +147,105 @@ def test_gradient_history_per_epoch_matches_weight_gradients():
     assert history.history["global"][-1] == pytest.approx(gradients.global_norm(grads), rel=1e-4)
 
 
+L2 = 0.5
+
+
+def regularised_model(dropout=0.0, seed=6):
+    """LSTM -> Dropout -> Dense with L2 on both kernels: a model whose training loss is not
+    its data loss."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((6, 2)),
+            lstmkit.LSTM(4, kernel_regularizer=keras.regularizers.L2(L2), name="lstm"),
+            keras.layers.Dropout(dropout, name="dropout"),
+            keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(L2), name="head"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, 6, 2)).astype("float32")
+    return model, x, rng.normal(size=(32, 1)).astype("float32")
+
+
+def test_gradient_history_includes_the_regularisation_loss():
+    """The reported norm is that of d(data loss + L2)/dw, computed here by hand; before, the
+    callback differentiated the data loss only."""
+    model, x, y = regularised_model()
+    history = callbacks.GradientNormHistory(x[:8], y[:8])
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[history])
+    kernels = [model.get_layer("lstm").cell.kernel, model.get_layer("head").kernel]
+
+    def data_loss():
+        return ops.mean(ops.square(ops.subtract(model(x[:8]), y[:8])))
+
+    def training_loss():
+        return data_loss() + L2 * sum(ops.sum(ops.square(k)) for k in kernels)
+
+    _, grads = gradients.weight_gradients(training_loss, model.trainable_variables)
+    _, data_grads = gradients.weight_gradients(data_loss, model.trainable_variables)
+    reported = history.history["global"][-1]
+    assert reported == pytest.approx(gradients.global_norm(grads), rel=1e-4)
+    assert abs(reported - gradients.global_norm(data_grads)) > 0.05 * reported
+
+
+def test_gradient_history_includes_activity_regularisation():
+    """Losses a layer adds during the call (here an activity regulariser, which Keras divides
+    by the batch size) are part of the training loss on every backend, JAX included."""
+    keras.utils.set_random_seed(8)
+    head = keras.layers.Dense(3, activity_regularizer=keras.regularizers.L2(1.0), name="head")
+    model = keras.Sequential([keras.Input((6, 2)), lstmkit.LSTM(4, name="lstm"), head])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    x = np.random.default_rng(9).normal(size=(8, 6, 2)).astype("float32")
+    y = np.zeros((8, 3), "float32")
+    history = callbacks.GradientNormHistory(x, y)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[history])
+
+    def training_loss():
+        y_pred = model(x)  # (8, 3)
+        return ops.mean(ops.square(y_pred)) + ops.sum(ops.square(y_pred)) / 8
+
+    _, grads = gradients.weight_gradients(training_loss, model.trainable_variables)
+    assert history.history["global"][-1] == pytest.approx(gradients.global_norm(grads), rel=1e-4)
+
+
+def test_gradient_history_uses_dropout_like_training():
+    """With dropout, the reported gradient is taken in training mode (a dropout mask drawn
+    from the layer's seed, which the probe then puts back)."""
+    model, x, y = regularised_model(dropout=0.5)
+    history = callbacks.GradientNormHistory(x[:8], y[:8])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[history])
+
+    def loss(training):
+        def value():
+            y_pred = model(x[:8], training=training)
+            return ops.mean(ops.square(ops.subtract(y_pred, y[:8]))) + sum(model.losses)
+
+        return value
+
+    # The seed state is where the probe left it, so this draws the probe's mask.
+    _, train_grads = gradients.weight_gradients(loss(True), model.trainable_variables)
+    _, inference_grads = gradients.weight_gradients(loss(False), model.trainable_variables)
+    reported = history.history["global"][-1]
+    assert reported == pytest.approx(gradients.global_norm(train_grads), rel=1e-4)
+    assert abs(reported - gradients.global_norm(inference_grads)) > 0.01 * reported
+
+
+def test_gradient_history_does_not_change_training():
+    """Dropout masks drawn by the probe are given back: training with and without the
+    callback ends with the same weights and losses."""
+    runs = []
+    for with_callback in [False, True]:
+        model, x, y = regularised_model(dropout=0.5)
+        probe = [callbacks.GradientNormHistory(x[:8], y[:8], every=1)] if with_callback else []
+        logs = model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=probe).history
+        runs.append((logs["loss"], [ops.convert_to_numpy(w) for w in model.weights]))
+    (loss_without, weights_without), (loss_with, weights_with) = runs
+    np.testing.assert_allclose(loss_with, loss_without, rtol=1e-6)
+    for a, b in zip(weights_with, weights_without):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_plot_history_draws_train_and_validation():
     fig = plots.plot_history({"loss": [3, 2, 1], "val_loss": [3.5, 2.5, 2], "mae": [1, 0.5, 0.2]})
     loss_ax, mae_ax = fig.axes
