@@ -273,10 +273,38 @@ def test_plot_gates_draws_each_gate_with_token_labels():
     layer(x)
     gates = layer.gate_activations(x)
     fig = plots.plot_gates(gates, labels=["the", "film", "was", "good"])
-    assert len(fig.axes) == len(plots.GATE_NAMES)
-    for ax, name in zip(fig.axes, plots.GATE_NAMES):
+    heatmaps = [ax for ax in fig.axes if ax.images and ax.images[0].colorbar is not None]
+    assert len(heatmaps) == len(plots.GATE_NAMES)  # each with its colour bar
+    for ax, name in zip(heatmaps, plots.GATE_NAMES):
         np.testing.assert_allclose(ax.images[0].get_array(), gates[name][0].T)
-    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()] == ["the", "film", "was", "good"]
+        assert ax.get_ylabel() == "unit" and ax.get_title(loc="left") == name.replace("_", " ")
+    assert [t.get_text() for t in heatmaps[-1].get_xticklabels()] == ["the", "film", "was", "good"]
+    assert heatmaps[-1].get_xlabel() == "input token"
+    plt.close("all")
+
+
+def test_plot_gates_colour_scales_are_centred_and_labelled():
+    """Gates 0..1, candidate -1..1, cell state symmetric about zero: a negative cell state is
+    drawn blue (below the colormap's midpoint). Before, the range was (-max|c|, max c), so a
+    cell state of -0.1 in a panel whose largest value was -0.1 was drawn full red."""
+    rng = np.random.default_rng(6)
+    gates = {name: rng.uniform(0.1, 0.9, size=(6, 40)) for name in plots.GATE_NAMES[:3]}
+    gates["candidate"] = rng.uniform(-0.5, 0.5, size=(6, 40))
+    gates["cell_state"] = -rng.uniform(0.1, 3.0, size=(6, 40))  # all negative
+    gates["cell_state"][0, 0] = -3.0
+    fig = plots.plot_gates(gates, max_units=32)
+    images = {name: ax.images[0] for ax, name in zip(fig.axes, plots.GATE_NAMES)}
+    for name in plots.GATE_NAMES[:3]:
+        assert images[name].get_clim() == (0.0, 1.0)
+    assert images["candidate"].get_clim() == (-1.0, 1.0)
+    assert images["cell_state"].get_clim() == (-3.0, 3.0)
+    cell = images["cell_state"]
+    assert cell.norm(-0.1) < 0.5 and cell.norm(0.0) == 0.5
+    bar = cell.colorbar
+    assert list(bar.get_ticks()) == [-3.0, 0.0, 3.0]
+    assert bar.ax.get_ylabel() and images["forget_gate"].colorbar.ax.get_ylabel()
+    assert "(units 0-31 of 40)" in fig.axes[0].get_title(loc="left")
+    assert fig.axes[len(plots.GATE_NAMES) - 1].get_xlabel() == "time step"
     plt.close("all")
 
 
@@ -288,12 +316,21 @@ def test_plot_gradient_norms_is_log_scale():
 
 def test_plot_attention_and_confusion_matrix():
     weights = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
-    ax = plots.plot_attention(weights, ["a", "b", "c"], ["x", "y"])
-    np.testing.assert_allclose(ax.images[0].get_array(), weights)
+    ax = plots.plot_attention(weights, ["a", " ", "c"], ["x", "y"])
+    image = ax.images[0]
+    np.testing.assert_allclose(image.get_array(), weights)
+    assert image.get_clim() == (0.0, 1.0)  # softmax weights on one fixed scale
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "attention weight"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "\u2423", "c"]  # a visible space
+    assert ax.get_xlabel().startswith("source") and ax.get_ylabel().startswith("target")
     with pytest.raises(ValueError, match="do not match"):
         plots.plot_attention(weights, ["a", "b"], ["x", "y"])
     ax = plots.plot_confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], ["neg", "pos"])
-    np.testing.assert_array_equal(ax.images[0].get_array(), [[1, 1], [1, 2]])
+    image = ax.images[0]
+    np.testing.assert_array_equal(image.get_array(), [[1, 1], [1, 2]])
+    assert image.get_clim() == (0.0, 2.0)
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "count"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
     assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "1", "2"]
     plt.close("all")
