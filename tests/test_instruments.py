@@ -1,5 +1,7 @@
 """lstmkit.gradients, lstmkit.callbacks and lstmkit.plots on the active backend."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -334,3 +336,72 @@ def test_plot_attention_and_confusion_matrix():
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
     assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "1", "2"]
     plt.close("all")
+
+
+def progress_model():
+    keras.utils.set_random_seed(10)
+    model = keras.Sequential([keras.Input((6, 2)), lstmkit.LSTM(4), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    rng = np.random.default_rng(11)
+    return model, rng.normal(size=(32, 6, 2)).astype("float32"), rng.normal(size=(32, 1))
+
+
+FINAL_LINE = (
+    r"LSTM 4  epoch 3/3  loss (?P<loss>\S+)  mae \S+  val_loss (?P<val_loss>\S+)  "
+    r"val_mae \S+  \d+\.\d s"
+)
+
+
+def test_progress_line_outside_jupyter_rewrites_one_line(capsys):
+    model, x, y = progress_model()
+    progress = callbacks.ProgressLine("LSTM 4", every_seconds=0.0)
+    history = model.fit(
+        x, y, batch_size=8, epochs=3, validation_split=0.25, verbose=0, callbacks=[progress]
+    )
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n")  # one line per fit
+    shown = out.rstrip("\n").split("\r")
+    assert shown[0] == "" and len(shown) > 3 + 3  # a start, steps and epochs, in place
+    assert any("epoch 2/3  step 3/3  loss" in line for line in shown)
+    final = re.fullmatch(FINAL_LINE, shown[-1].rstrip())
+    assert final, shown[-1]
+    assert float(final["val_loss"]) == pytest.approx(history.history["val_loss"][-1], rel=1e-3)
+    assert progress.text == shown[-1].rstrip() and progress.seconds > 0
+
+
+class FakeDisplay:
+    """Stands in for IPython.display.display: records what was shown and updated."""
+
+    def __init__(self):
+        self.shown, self.updates = [], []
+
+    def __call__(self, bundle, raw=False, display_id=None):
+        assert raw and display_id is True
+        self.shown.append(bundle["text/plain"])
+        return self
+
+    def update(self, bundle, raw=False):
+        assert raw
+        self.updates.append(bundle["text/plain"])
+
+
+def test_progress_line_in_jupyter_updates_one_display_per_fit(capsys):
+    model, x, y = progress_model()
+    display = FakeDisplay()
+    progress = callbacks.ProgressLine("LSTM 4", display=display)
+    for _ in range(2):
+        model.fit(
+            x, y, batch_size=8, epochs=3, validation_split=0.25, verbose=0, callbacks=[progress]
+        )
+    assert capsys.readouterr().out == ""
+    assert len(display.shown) == 2  # one display output per fit, each then updated
+    assert len(display.updates) >= 2 * 4  # every epoch's end and the final line
+    assert re.fullmatch(FINAL_LINE, display.updates[-1]) and display.updates[-1] == progress.text
+
+
+def test_progress_line_shows_where_early_stopping_stopped(capsys):
+    model, x, y = progress_model()
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    progress = callbacks.ProgressLine("early")
+    model.fit(x, y, epochs=10, verbose=0, callbacks=[stop, progress])
+    assert progress.text.startswith("early  epoch 2/10  loss ")
