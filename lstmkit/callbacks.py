@@ -1,7 +1,7 @@
 """Callbacks the lessons use that Keras does not have.
 
 Keras already has EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, TerminateOnNaN
-and CSVLogger; the lessons use those. These add measurements:
+and CSVLogger; the lessons use those. These add a progress line and measurements:
 
     ProgressLine          one line per `fit`, updated in place: label, epoch, losses, seconds
     GradientNormHistory   per-layer gradient norms of the training loss on a probe batch
@@ -104,7 +104,7 @@ class ProgressLine(keras.callbacks.Callback):
         self._epoch, self._epoch_logs = 0, {}
         self._handle, self._width = None, 0
         self._display_now = self._display or _jupyter_display()
-        self._show(self._line(f"{self._epoch_text()}  starting"))
+        self._show(self._line(self._epoch_text(), "starting"))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1

@@ -85,6 +85,10 @@ def _same_function(activation, reference):
     return np.allclose(np.asarray(values, "float64"), reference(grid.astype("float64")), atol=1e-6)
 
 
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def _function_name(function):
     return getattr(function, "__name__", repr(function))
 
@@ -99,10 +103,9 @@ def _check_math(direction, kind, go_backwards):
             "gate before the recurrent projection; nn.GRU applies it after (reset_after=True) "
             "and PyTorch has no reset_after=False GRU. Use keras.layers.GRU(reset_after=True)."
         )
-    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
     for argument, function, reference, expected in [
         ("activation", cell.activation, np.tanh, "tanh"),
-        ("recurrent_activation", cell.recurrent_activation, sigmoid, "sigmoid"),
+        ("recurrent_activation", cell.recurrent_activation, _sigmoid, "sigmoid"),
     ]:
         if not _same_function(function, reference):
             raise ValueError(
@@ -156,10 +159,9 @@ def _check_layers(torch_module, keras_layers):
         for go_backwards, direction in zip([False, True], directions):
             found = _keras_kind(direction)
             if found != kind:
-                found_name = found or type(direction).__name__
                 raise ValueError(
                     f"The PyTorch module is an nn.{kind}, so Keras layer {direction.name!r} "
-                    f"must be {_KERAS_LAYERS[kind]}; received a {found_name} layer."
+                    f"must be {_KERAS_LAYERS[kind]}; received {type(direction).__name__}."
                 )
             if not direction.built:
                 raise ValueError(

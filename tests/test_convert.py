@@ -160,9 +160,9 @@ def test_lstm_gru_mixups_are_refused_both_ways():
     lstm = torch.nn.LSTM(FEATURES, HIDDEN)
     gru = torch.nn.GRU(FEATURES, HIDDEN)
     for torch_module, layer, message in [
-        (gru, lstm_layer, "nn.GRU, so Keras layer .* must be keras.layers.GRU.*received a LSTM"),
-        (lstm, gru_layer, "nn.LSTM, so Keras layer .* must be lstmkit.LSTM.*received a GRU"),
-        (lstm, keras.layers.Dense(3), "must be lstmkit.LSTM .*received a Dense"),
+        (gru, lstm_layer, "nn.GRU, so Keras layer .* must be keras.layers.GRU.*received LSTM\\."),
+        (lstm, gru_layer, "nn.LSTM, so Keras layer .* must be lstmkit.LSTM.*received GRU\\."),
+        (lstm, keras.layers.Dense(3), "must be lstmkit.LSTM .*received Dense\\."),
     ]:
         with pytest.raises(ValueError, match=message):
             convert.torch_to_keras(torch_module, layer)
