@@ -1,14 +1,17 @@
 """Callbacks the lessons use that Keras does not have.
 
 Keras already has EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, TerminateOnNaN
-and CSVLogger; the lessons use those. These add measurements:
+and CSVLogger; the lessons use those. These add a progress line and measurements:
 
-    GradientNormHistory   per-layer gradient norms on a probe batch, while training
+    ProgressLine          one line per `fit`, updated in place: label, epoch, losses, seconds
+    GradientNormHistory   per-layer gradient norms of the training loss on a probe batch
     StepTimer             seconds per training step and per epoch
     WeightStatistics      mean, std, min and max of each layer's weights per epoch
     LearningRateHistory   the optimizer's learning rate per epoch
 """
 
+import contextlib
+import sys
 import time
 
 import keras
@@ -22,20 +25,169 @@ def _layers_with_weights(model):
     return [layer for layer in model.layers if layer.trainable_variables]
 
 
+def _torch_random_state_kept():
+    """On PyTorch, unseeded Keras dropout draws from torch's global generator: a context
+    that gives its state back on exit. Elsewhere nothing (Keras's seed states are
+    model variables)."""
+    if keras.backend.backend() != "torch":
+        return contextlib.nullcontext()
+    import torch
+
+    cuda_devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    return torch.random.fork_rng(devices=cuda_devices)
+
+
+def _jupyter_display():
+    """IPython's `display` under a Jupyter kernel, else None (a terminal, a script)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if getattr(shell, "kernel", None) is None:  # plain or terminal IPython: no display updates
+        return None
+    from IPython.display import display
+
+    return display
+
+
+class ProgressLine(keras.callbacks.Callback):
+    """One line per `fit` that updates in place: a label, the epoch, the losses and metrics,
+    and at the end the seconds the fit took.
+
+    For cells that train several models in a loop, where Keras's progress bar would
+    print a screen per model and `verbose=0` would leave the cell silent:
+
+    ```python
+    for units in [16, 64]:
+        model = make_model(units)
+        model.fit(x, y, epochs=20, validation_split=0.2, verbose=0,
+                  callbacks=[lstmkit.callbacks.ProgressLine(f"LSTM {units}")])
+    ```
+
+    While a fit runs its line shows the step within the epoch and the running
+    training loss; once it is over, it reads
+
+    ```
+    LSTM 16  epoch 20/20  loss 0.02131  val_loss 0.02502  8.1 s
+    LSTM 64  epoch 20/20  loss 0.01022  val_loss 0.01314  11.4 s
+    ```
+
+    (an early-stopped fit shows the epoch it stopped at, e.g. `epoch 14/20`). Under a
+    Jupyter kernel the line is one display output, updated, so an executed notebook
+    keeps exactly one line per fit; elsewhere it is rewritten with carriage returns
+    and ended with a newline. Pass `verbose=0` to `fit`, or Keras prints its own
+    progress as well.
+
+    Args:
+        label: What is being trained, written first (e.g. `"LSTM 64"`).
+        every_seconds: Within an epoch, update at most this often; the end of each
+            epoch is always shown.
+        display: A function like `IPython.display.display` (called with
+            `display_id=True`, it returns a handle with `.update`); default IPython's
+            under a Jupyter kernel, and the stream elsewhere.
+        stream: Where to write when there is no display; default `sys.stdout`.
+
+    Attributes:
+        text: The line as last shown.
+        seconds: How long the last `fit` took (set when it ends).
+    """
+
+    def __init__(self, label="", every_seconds=0.5, display=None, stream=None):
+        super().__init__()
+        self.label, self.every_seconds = label, every_seconds
+        self._display, self._stream = display, stream
+        self.text, self.seconds = "", None
+
+    def on_train_begin(self, logs=None):
+        self._start = self._last_shown = time.perf_counter()
+        self._epoch, self._epoch_logs = 0, {}
+        self._handle, self._width = None, 0
+        self._display_now = self._display or _jupyter_display()
+        self._show(self._line(self._epoch_text(), "starting"))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if now - self._last_shown < self.every_seconds:
+            return
+        steps = self.params.get("steps")
+        step = f"step {batch + 1}/{steps}" if steps else f"step {batch + 1}"
+        running = _format_logs(logs, skip_validation=True)  # the epoch's running means
+        self._show(self._line(self._epoch_text(), step, running, f"{now - self._start:.0f} s"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch_logs = dict(logs or {})
+        elapsed = time.perf_counter() - self._start
+        self._show(self._line(self._epoch_text(), _format_logs(logs), f"{elapsed:.0f} s"))
+
+    def on_train_end(self, logs=None):
+        self.seconds = time.perf_counter() - self._start
+        summary = _format_logs(self._epoch_logs)
+        self._show(self._line(self._epoch_text(), summary, f"{self.seconds:.1f} s"), end=True)
+
+    def _epoch_text(self):
+        return f"epoch {self._epoch}/{self.params.get('epochs', '?')}"
+
+    def _line(self, *parts):
+        return "  ".join(part for part in (self.label, *parts) if part)
+
+    def _show(self, text, end=False):
+        self.text = text
+        self._last_shown = time.perf_counter()
+        display = self._display_now
+        if display is not None:
+            bundle = {"text/plain": text}
+            if self._handle is None:
+                self._handle = display(bundle, raw=True, display_id=True)
+            else:
+                self._handle.update(bundle, raw=True)
+            return
+        stream = self._stream or sys.stdout
+        padding = " " * max(0, self._width - len(text))  # wipe the end of a longer line
+        stream.write("\r" + text + padding + ("\n" if end else ""))
+        stream.flush()
+        self._width = len(text)
+
+
+def _format_logs(logs, skip_validation=False):
+    """`loss 0.1234  val_loss 0.2345  ...`: every number Keras logged, in its order."""
+    parts = []
+    for name, value in (logs or {}).items():
+        if skip_validation and name.startswith("val_"):
+            continue
+        try:
+            parts.append(f"{name} {float(value):.4g}")
+        except (TypeError, ValueError):  # not a number: leave it out
+            continue
+    return "  ".join(parts)
+
+
 class GradientNormHistory(keras.callbacks.Callback):
-    """Records the gradient norm of each layer on a fixed probe batch.
+    """Records the norm of the training gradient, per layer, on a fixed probe batch.
 
     Keras's `fit` does not expose its gradients, so this callback computes them
-    again on `(x, y)` with the model's loss, every `every` batches (and at the end
-    of each epoch when `every` is None).
+    again on `(x, y)`, every `every` batches (and at the end of each epoch when
+    `every` is None). It differentiates what `fit` differentiates: the model's
+    `compute_loss` on `model(x, training=True)` — the compiled loss plus
+    `model.losses` (weight and activity regularisers, `add_loss`), with dropout
+    active — before the optimizer's clipping. So the norms are those a clipping
+    threshold is compared with, on the probe batch rather than on each training
+    batch. The probe leaves no trace: random seeds, BatchNorm statistics, RNN
+    states and metrics are restored afterwards, so training runs as without it.
 
     Args:
         x, y: A probe batch (kept small: it costs one extra forward/backward).
         every: Record every this many training batches; `None` for once per epoch.
-        loss: The loss to differentiate; default the compiled model's loss.
+        loss: A loss to use instead of the compiled one (name or function of
+            `(y_true, y_pred)`, averaged over the batch); `model.losses` are
+            added to it all the same.
 
     Attributes:
-        history: `{layer_name: [norm, ...]}` and `"global"` for all weights together.
+        history: `{layer_name: [norm, ...]}` for each layer with trainable
+            weights, and `"global"` for all trainable weights together.
         steps: The training step of each record.
     """
 
@@ -57,23 +209,34 @@ class GradientNormHistory(keras.callbacks.Callback):
         if not self.every:
             self._record()
 
+    def _training_loss(self):
+        """The scalar `fit` differentiates, on the probe batch."""
+        model = self.model
+        y_pred = model(self.x, training=True)
+        if self.loss is None:
+            return model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=True)
+        total = ops.mean(keras.losses.get(self.loss)(self.y, y_pred))
+        for extra in model.losses:
+            total = total + ops.sum(extra)
+        return total
+
     def _record(self):
         model = self.model
-        loss_fn = keras.losses.get(self.loss or model.loss)
-        layers = _layers_with_weights(model)
-        variables = [v for layer in layers for v in layer.trainable_variables]
-
-        def loss():
-            return ops.mean(loss_fn(self.y, model(self.x, training=False)))
-
-        _, grads = weight_gradients(loss, variables)
-        start = 0
-        for layer in layers:
-            count = len(layer.trainable_variables)
-            self.history.setdefault(layer.name, []).append(
-                global_norm(grads[start : start + count])
-            )
-            start += count
+        variables = model.trainable_variables
+        # The training-mode pass draws dropout masks, moves BatchNorm statistics and
+        # RNN states and may update loss trackers: put them back as they were.
+        kept = [(v, ops.convert_to_numpy(v)) for v in model.non_trainable_variables]
+        kept += [(v, ops.convert_to_numpy(v)) for v in model.metrics_variables]
+        try:
+            with _torch_random_state_kept():
+                _, grads = weight_gradients(self._training_loss, variables)
+        finally:
+            for variable, value in kept:
+                variable.assign(value)
+        grad_of = {id(v): g for v, g in zip(variables, grads)}
+        for layer in _layers_with_weights(model):
+            layer_grads = [grad_of[id(v)] for v in layer.trainable_variables if id(v) in grad_of]
+            self.history.setdefault(layer.name, []).append(global_norm(layer_grads))
         self.history.setdefault("global", []).append(global_norm(grads))
         self.steps.append(self._step)
 

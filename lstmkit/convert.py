@@ -1,9 +1,9 @@
-"""Copy weights between PyTorch's `nn.LSTM` and Keras LSTM layers, both directions.
+"""Copy weights between PyTorch's `nn.LSTM` / `nn.GRU` and Keras layers, both directions.
 
-Both frameworks order the gates [i | f | c | o] (PyTorch calls the candidate `g`),
-so the conversion is a transpose and a bias sum:
+LSTM. Both frameworks order the gates [i | f | c | o] (PyTorch calls the candidate
+`g`), so the conversion is a transpose and a bias sum:
 
-    PyTorch, layer k                     Keras
+    PyTorch nn.LSTM, layer k             Keras LSTM
     weight_ih_lk  (4 * hidden, input)    kernel            (input, 4 * units)   = weight_ih.T
     weight_hh_lk  (4 * hidden, hidden)   recurrent_kernel  (units, 4 * units)   = weight_hh.T
     bias_ih_lk + bias_hh_lk (4 * hidden) bias              (4 * units,)
@@ -11,142 +11,314 @@ so the conversion is a transpose and a bias sum:
 PyTorch adds two biases where Keras has one; going back, the whole bias goes to
 `bias_ih` and `bias_hh` is set to zero (the sum, which is all the math sees, is equal).
 
-A PyTorch `nn.LSTM` with `num_layers=L` matches a list of L Keras layers, each an
-LSTM (lstmkit's or Keras's) or, for `bidirectional=True`, a `keras.layers.Bidirectional`
-around one. `batch_first` and `dropout` do not touch the weights.
+GRU. Keras orders the blocks [z | r | h] (update, reset, candidate), PyTorch
+[r | z | n], so the first two blocks swap places. PyTorch's GRU is Keras's
+`reset_after=True` form, the reset gate multiplying the recurrent projection *with*
+its bias, r * (W_hn h + b_hn); so the two biases stay apart, as the two rows of
+Keras's bias:
+
+    PyTorch nn.GRU, layer k              Keras GRU(reset_after=True)
+    weight_ih_lk  (3 * hidden, input)    kernel            (input, 3 * units)   [r|z|n] -> [z|r|h]
+    weight_hh_lk  (3 * hidden, hidden)   recurrent_kernel  (units, 3 * units)   [r|z|n] -> [z|r|h]
+    bias_ih_lk    (3 * hidden,)          bias[0]           input bias           [r|z|n] -> [z|r|h]
+    bias_hh_lk    (3 * hidden,)          bias[1]           recurrent bias       [r|z|n] -> [z|r|h]
+
+A Keras `GRU(reset_after=False)` applies the reset gate before the recurrent
+projection; PyTorch has no such GRU, and it is refused.
+
+A PyTorch module with `num_layers=L` matches a list of L Keras layers, each an LSTM
+(lstmkit's or Keras's) or a `keras.layers.GRU`, or, for `bidirectional=True`, a
+`keras.layers.Bidirectional` around one. `batch_first` and `dropout` do not touch
+the weights. PyTorch's forward math is fixed (tanh and sigmoid, reading forward), so
+Keras layers with another `activation` or `recurrent_activation`, or with
+`go_backwards=True` outside `Bidirectional`, are refused. Weights of any float
+dtype are carried through float64, so a float64, float16 or bfloat16 module is
+converted with one rounding at most, to the receiving side's dtype.
 """
 
 import keras
 import numpy as np
 
+from lstmkit.layers import LSTMCell as _LstmkitLSTMCell
 
-def _torch_parameters(torch_lstm, layer_index, suffix):
-    """(kernel, recurrent_kernel, bias) of one direction of one PyTorch layer, as NumPy."""
-
-    def get(name):
-        return getattr(torch_lstm, f"{name}_l{layer_index}{suffix}").detach().cpu().numpy()
-
-    kernel = get("weight_ih").T  # (input, 4 * hidden)
-    recurrent_kernel = get("weight_hh").T  # (hidden, 4 * hidden)
-    if torch_lstm.bias:
-        bias = get("bias_ih") + get("bias_hh")  # (4 * hidden,)
-    else:
-        bias = None
-    return kernel, recurrent_kernel, bias
+_KERAS_LAYERS = {
+    "LSTM": "lstmkit.LSTM or keras.layers.LSTM",
+    "GRU": "keras.layers.GRU(reset_after=True)",
+}
 
 
-def _directions(keras_layer, bidirectional):
-    """The LSTM layers inside `keras_layer`, forward first."""
+def _torch_kind(torch_module):
+    """'LSTM' or 'GRU', the kind of PyTorch recurrent module."""
+    import torch
+
+    if isinstance(torch_module, torch.nn.LSTM):
+        if torch_module.proj_size:
+            raise ValueError(
+                f"nn.LSTM with proj_size={torch_module.proj_size} has no Keras equivalent; "
+                "expected 0."
+            )
+        return "LSTM"
+    if isinstance(torch_module, torch.nn.GRU):
+        return "GRU"
+    raise TypeError(
+        f"Expected a torch.nn.LSTM or torch.nn.GRU, received {type(torch_module).__name__}."
+    )
+
+
+def _keras_kind(layer):
+    """'LSTM', 'GRU' or None, from the cell of a Keras recurrent layer."""
+    cell = getattr(layer, "cell", None)
+    if isinstance(cell, (keras.layers.LSTMCell, _LstmkitLSTMCell)):
+        return "LSTM"
+    if isinstance(cell, keras.layers.GRUCell):
+        return "GRU"
+    return None
+
+
+def _same_function(activation, reference):
+    """Whether `activation` computes `reference` (a NumPy function) on [-8, 8]."""
+    grid = np.linspace(-8.0, 8.0, 65).astype("float32")
+    try:
+        values = keras.ops.convert_to_numpy(activation(keras.ops.convert_to_tensor(grid)))
+    except Exception:  # an activation that cannot run on a float vector is not tanh
+        return False
+    return np.allclose(np.asarray(values, "float64"), reference(grid.astype("float64")), atol=1e-6)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _function_name(function):
+    return getattr(function, "__name__", repr(function))
+
+
+def _check_math(direction, kind, go_backwards):
+    """Refuses a Keras layer whose forward math is not PyTorch's."""
+    name = direction.name
+    cell = direction.cell
+    if kind == "GRU" and not cell.reset_after:
+        raise ValueError(
+            f"Keras layer {name!r} is a GRU with reset_after=False, which applies the reset "
+            "gate before the recurrent projection; nn.GRU applies it after (reset_after=True) "
+            "and PyTorch has no reset_after=False GRU. Use keras.layers.GRU(reset_after=True)."
+        )
+    for argument, function, reference, expected in [
+        ("activation", cell.activation, np.tanh, "tanh"),
+        ("recurrent_activation", cell.recurrent_activation, _sigmoid, "sigmoid"),
+    ]:
+        if not _same_function(function, reference):
+            raise ValueError(
+                f"Keras layer {name!r} has {argument}={_function_name(function)}, but "
+                f"nn.{kind} always computes {expected} there, so the converted model would "
+                f"compute something else. Use {argument}={expected!r}."
+            )
+    if direction.go_backwards != go_backwards:
+        if go_backwards:  # the backward half of a Bidirectional reading forward
+            raise ValueError(
+                f"Keras layer {name!r} is the backward half of a Bidirectional but has "
+                f"go_backwards=False; nn.{kind}'s reverse direction reads from the end."
+            )
+        raise ValueError(
+            f"Keras layer {name!r} has go_backwards=True, but nn.{kind} reads forward "
+            f"(its reverse direction exists only with bidirectional=True). Use "
+            "go_backwards=False, or keras.layers.Bidirectional with bidirectional=True."
+        )
+
+
+def _directions(keras_layer, bidirectional, kind):
+    """The recurrent layers inside `keras_layer`, forward first."""
     if isinstance(keras_layer, keras.layers.Bidirectional):
         if not bidirectional:
             raise ValueError(
-                "The PyTorch LSTM is one-directional (bidirectional=False), "
+                f"The PyTorch {kind} is one-directional (bidirectional=False), "
                 "but a Keras layer is keras.layers.Bidirectional."
             )
         return [keras_layer.forward_layer, keras_layer.backward_layer]
     if bidirectional:
         raise ValueError(
-            "The PyTorch LSTM is bidirectional, so each Keras layer must be a "
+            f"The PyTorch {kind} is bidirectional, so each Keras layer must be a "
             f"keras.layers.Bidirectional; received {type(keras_layer).__name__}."
         )
     return [keras_layer]
 
 
-def _check_layers(torch_lstm, keras_layers):
-    if not isinstance(keras_layers, (list, tuple)):
-        keras_layers = [keras_layers]
-    if getattr(torch_lstm, "proj_size", 0):
+def _check_layers(torch_module, keras_layers):
+    """`(kind, keras_layers, directions)`: the kind of module, the layers as a list and,
+    per layer, its `[forward, (backward)]` recurrent layers, all checked."""
+    kind = _torch_kind(torch_module)
+    keras_layers = list(keras_layers) if isinstance(keras_layers, (list, tuple)) else [keras_layers]
+    if len(keras_layers) != torch_module.num_layers:
         raise ValueError(
-            f"nn.LSTM with proj_size={torch_lstm.proj_size} has no Keras equivalent; expected 0."
-        )
-    if len(keras_layers) != torch_lstm.num_layers:
-        raise ValueError(
-            f"The PyTorch LSTM has num_layers={torch_lstm.num_layers}, "
+            f"The PyTorch {kind} has num_layers={torch_module.num_layers}, "
             f"but {len(keras_layers)} Keras layers were given."
         )
+    per_layer = []
     for layer in keras_layers:
-        for direction in _directions(layer, torch_lstm.bidirectional):
+        directions = _directions(layer, torch_module.bidirectional, kind)
+        for go_backwards, direction in zip([False, True], directions):
+            found = _keras_kind(direction)
+            if found != kind:
+                raise ValueError(
+                    f"The PyTorch module is an nn.{kind}, so Keras layer {direction.name!r} "
+                    f"must be {_KERAS_LAYERS[kind]}; received {type(direction).__name__}."
+                )
             if not direction.built:
                 raise ValueError(
                     f"Keras layer {direction.name!r} is not built yet; call it on an input first."
                 )
-            if direction.units != torch_lstm.hidden_size:
+            _check_math(direction, kind, go_backwards)
+            if direction.cell.units != torch_module.hidden_size:
                 raise ValueError(
-                    f"Keras layer {direction.name!r} has units={direction.units}, "
-                    f"the PyTorch LSTM hidden_size={torch_lstm.hidden_size}."
+                    f"Keras layer {direction.name!r} has units={direction.cell.units}, "
+                    f"the PyTorch {kind} hidden_size={torch_module.hidden_size}."
                 )
-            if direction.cell.use_bias != torch_lstm.bias:
+            if direction.cell.use_bias != torch_module.bias:
                 raise ValueError(
                     f"Keras layer {direction.name!r} has use_bias={direction.cell.use_bias}, "
-                    f"the PyTorch LSTM bias={torch_lstm.bias}."
+                    f"the PyTorch {kind} bias={torch_module.bias}."
                 )
-    return keras_layers
+        per_layer.append(directions)
+    return kind, keras_layers, per_layer
 
 
-def torch_to_keras(torch_lstm, keras_layers):
-    """Copies the weights of a PyTorch `nn.LSTM` into built Keras LSTM layers.
+def _swap_first_two_blocks(array, axis):
+    """[a | b | c] -> [b | a | c] along `axis`: GRU gates PyTorch [r|z|n] <-> Keras [z|r|h]."""
+    first, second, third = np.split(array, 3, axis=axis)
+    return np.concatenate([second, first, third], axis=axis)
+
+
+def _as_float64(tensor):
+    """A PyTorch parameter as float64 NumPy (exact for every float dtype, bfloat16 too)."""
+    import torch
+
+    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def _torch_to_keras_arrays(torch_module, kind, layer_index, suffix):
+    """{'kernel', 'recurrent_kernel', 'bias'}: one direction of one PyTorch layer in Keras's
+    layout, as float64."""
+
+    def get(name):
+        return _as_float64(getattr(torch_module, f"{name}_l{layer_index}{suffix}"))
+
+    kernel = get("weight_ih").T  # (input, 4 or 3 * hidden)
+    recurrent_kernel = get("weight_hh").T  # (hidden, 4 or 3 * hidden)
+    arrays = {"kernel": kernel, "recurrent_kernel": recurrent_kernel}
+    if kind == "GRU":
+        arrays = {name: _swap_first_two_blocks(a, axis=1) for name, a in arrays.items()}
+    if torch_module.bias:
+        if kind == "LSTM":
+            arrays["bias"] = get("bias_ih") + get("bias_hh")  # (4 * hidden,)
+        else:
+            biases = [_swap_first_two_blocks(get(n), axis=0) for n in ("bias_ih", "bias_hh")]
+            arrays["bias"] = np.stack(biases)  # (2, 3 * hidden): input row, recurrent row
+    return arrays
+
+
+def _keras_to_torch_arrays(cell, kind):
+    """{'weight_ih', 'weight_hh', ('bias_ih', 'bias_hh')}: one Keras cell in PyTorch's
+    layout, as float64."""
+
+    def get(variable):
+        return np.asarray(keras.ops.convert_to_numpy(variable), dtype="float64")
+
+    weight_ih = get(cell.kernel).T  # (4 or 3 * units, input)
+    weight_hh = get(cell.recurrent_kernel).T  # (4 or 3 * units, units)
+    if kind == "GRU":
+        weight_ih = _swap_first_two_blocks(weight_ih, axis=0)
+        weight_hh = _swap_first_two_blocks(weight_hh, axis=0)
+    arrays = {"weight_ih": weight_ih, "weight_hh": weight_hh}
+    if cell.use_bias:
+        bias = get(cell.bias)
+        if kind == "LSTM":
+            arrays["bias_ih"], arrays["bias_hh"] = bias, np.zeros_like(bias)
+        else:
+            arrays["bias_ih"] = _swap_first_two_blocks(bias[0], axis=0)
+            arrays["bias_hh"] = _swap_first_two_blocks(bias[1], axis=0)
+    return arrays
+
+
+def _suffixes(torch_module):
+    return ["", "_reverse"] if torch_module.bidirectional else [""]
+
+
+def torch_to_keras(torch_module, keras_layers):
+    """Copies the weights of a PyTorch `nn.LSTM` or `nn.GRU` into built Keras layers.
+
+    Everything is checked before anything is written: on an error the Keras layers
+    are unchanged.
 
     Args:
-        torch_lstm: A `torch.nn.LSTM` (any `num_layers`, `bidirectional`, `bias`).
+        torch_module: A `torch.nn.LSTM` or `torch.nn.GRU` (any `num_layers`,
+            `bidirectional`, `bias`; any float dtype and device).
         keras_layers: One Keras layer per PyTorch layer (a single layer is
-            accepted for `num_layers=1`): `lstmkit.LSTM` or `keras.layers.LSTM`,
-            or `keras.layers.Bidirectional` around one for `bidirectional=True`.
+            accepted for `num_layers=1`): for an `nn.LSTM`, `lstmkit.LSTM` or
+            `keras.layers.LSTM`; for an `nn.GRU`, `keras.layers.GRU` with
+            `reset_after=True`; for `bidirectional=True`, a
+            `keras.layers.Bidirectional` around one. Each with tanh and sigmoid
+            activations and `go_backwards=False`.
 
     Returns:
         The list of Keras layers, now holding the PyTorch weights.
+
+    Raises:
+        ValueError: when the Keras layers cannot compute what the PyTorch module
+            computes (kind, number, direction, units, bias, shapes, activations,
+            `go_backwards`, `reset_after=False`), naming the layer and argument.
     """
-    keras_layers = _check_layers(torch_lstm, keras_layers)
-    suffixes = ["", "_reverse"] if torch_lstm.bidirectional else [""]
-    for layer_index, layer in enumerate(keras_layers):
-        for direction, suffix in zip(_directions(layer, torch_lstm.bidirectional), suffixes):
-            kernel, recurrent_kernel, bias = _torch_parameters(torch_lstm, layer_index, suffix)
-            expected = tuple(direction.cell.kernel.shape)
-            if kernel.shape != expected:
-                raise ValueError(
-                    f"Keras layer {direction.name!r} has kernel shape {expected}, "
-                    f"PyTorch layer {layer_index} gives {kernel.shape}."
-                )
-            weights = [kernel, recurrent_kernel] + ([bias] if bias is not None else [])
-            direction.set_weights(weights)
-    return list(keras_layers)
+    kind, keras_layers, per_layer = _check_layers(torch_module, keras_layers)
+    writes = []
+    for layer_index, directions in enumerate(per_layer):
+        for direction, suffix in zip(directions, _suffixes(torch_module)):
+            arrays = _torch_to_keras_arrays(torch_module, kind, layer_index, suffix)
+            for name, value in arrays.items():
+                variable = getattr(direction.cell, name)
+                if tuple(variable.shape) != value.shape:
+                    raise ValueError(
+                        f"Keras layer {direction.name!r} has {name} shape "
+                        f"{tuple(variable.shape)}, PyTorch layer {layer_index} gives "
+                        f"{value.shape}."
+                    )
+                writes.append((variable, value))
+    for variable, value in writes:
+        variable.assign(value)  # cast once, to the variable's dtype
+    return keras_layers
 
 
-def keras_to_torch(keras_layers, torch_lstm):
-    """Copies the weights of built Keras LSTM layers into a PyTorch `nn.LSTM`.
+def keras_to_torch(keras_layers, torch_module):
+    """Copies the weights of built Keras layers into a PyTorch `nn.LSTM` or `nn.GRU`.
 
-    The Keras bias goes to `bias_ih`; `bias_hh` becomes zero.
+    For an LSTM the Keras bias goes to `bias_ih` and `bias_hh` becomes zero; a GRU's
+    two bias rows go to `bias_ih` and `bias_hh`. Values are rounded once, to the
+    module's dtype. Everything is checked before anything is written.
 
     Args:
         keras_layers: As for `torch_to_keras`.
-        torch_lstm: The `torch.nn.LSTM` to write into.
+        torch_module: The `torch.nn.LSTM` or `torch.nn.GRU` to write into.
 
     Returns:
-        `torch_lstm`.
+        `torch_module`.
+
+    Raises:
+        ValueError: as for `torch_to_keras`.
     """
     import torch
 
-    keras_layers = _check_layers(torch_lstm, keras_layers)
-    suffixes = ["", "_reverse"] if torch_lstm.bidirectional else [""]
-    with torch.no_grad():
-        for layer_index, layer in enumerate(keras_layers):
-            for direction, suffix in zip(_directions(layer, torch_lstm.bidirectional), suffixes):
-                weights = [np.asarray(w) for w in direction.get_weights()]
-                target = getattr(torch_lstm, f"weight_ih_l{layer_index}{suffix}")
-                if tuple(target.shape) != weights[0].T.shape:
+    kind, keras_layers, per_layer = _check_layers(torch_module, keras_layers)
+    writes = []
+    for layer_index, directions in enumerate(per_layer):
+        for direction, suffix in zip(directions, _suffixes(torch_module)):
+            for name, value in _keras_to_torch_arrays(direction.cell, kind).items():
+                parameter = getattr(torch_module, f"{name}_l{layer_index}{suffix}")
+                if tuple(parameter.shape) != value.shape:
                     raise ValueError(
-                        f"PyTorch layer {layer_index} has weight_ih shape {tuple(target.shape)}, "
-                        f"Keras layer {direction.name!r} gives {weights[0].T.shape}."
+                        f"PyTorch layer {layer_index} has {name} shape "
+                        f"{tuple(parameter.shape)}, Keras layer {direction.name!r} gives "
+                        f"{value.shape}."
                     )
-
-                def put(name, value, suffix=suffix, layer_index=layer_index):
-                    parameter = getattr(torch_lstm, f"{name}_l{layer_index}{suffix}")
-                    parameter.copy_(
-                        torch.as_tensor(np.ascontiguousarray(value), dtype=parameter.dtype)
-                    )
-
-                put("weight_ih", weights[0].T)
-                put("weight_hh", weights[1].T)
-                if torch_lstm.bias:
-                    put("bias_ih", weights[2])
-                    put("bias_hh", np.zeros_like(weights[2]))
-    return torch_lstm
+                writes.append((parameter, value))
+    with torch.no_grad():
+        for parameter, value in writes:
+            parameter.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return torch_module

@@ -96,9 +96,12 @@ def weight_gradients(fn, variables):
         import jax
 
         # JAX differentiates functions of values, not stateful variables: the
-        # StatelessScope makes the variables read the values being traced.
+        # StatelessScope makes the variables read the values being traced, and
+        # collects what layers `add_loss` (activity regularisers) so that
+        # `model.losses` sees it, as on the other backends.
         def of_values(values):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            mapping = list(zip(variables, values))
+            with keras.StatelessScope(state_mapping=mapping, collect_losses=True):
                 out = fn()
             _check_scalar(out)
             return out

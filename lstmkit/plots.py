@@ -7,7 +7,8 @@
     plot_attention        attention weights, source against target       -> Axes
     plot_confusion_matrix counts of true against predicted classes       -> Axes
 
-All work headless (the Agg backend) and take an optional `ax` to draw into.
+All work headless (the Agg backend); those that return Axes take an optional `ax` to
+draw into. Every heatmap has a colour bar, on a scale stated in its docstring.
 """
 
 import matplotlib.pyplot as plt
@@ -86,51 +87,94 @@ def plot_forecast(x, truth, forecasts, boundary=None, ax=None, title=None, ylabe
 GATE_NAMES = ("input_gate", "forget_gate", "output_gate", "candidate", "cell_state")
 
 
+def _visible(token):
+    """A token as a tick label: a space or an empty token would be an invisible label."""
+    text = str(token)
+    if text.strip():
+        return text
+    return text.replace(" ", "\u2423") or "''"  # \u2423 is the open-box space symbol
+
+
+_GATE_MEANINGS = {
+    "input_gate": "0 = block, 1 = write",
+    "forget_gate": "0 = forget, 1 = keep",
+    "output_gate": "0 = hide, 1 = show",
+}
+
+
+def _colour_scale(name, image):
+    """(cmap, vmin, vmax, colour-bar label, ticks) for one panel of `plot_gates`.
+
+    Gates are sigmoids: 0 to 1. The candidate is a tanh: -1 to 1. Other entries (the
+    cell state, unbounded) get a range symmetric about zero, so that the neutral
+    colour is zero and the hue is the sign; its ends are written on the bar.
+    """
+    if name.endswith("gate"):
+        return "viridis", 0.0, 1.0, _GATE_MEANINGS.get(name, "sigmoid, 0 to 1"), None
+    if name == "candidate":
+        return "coolwarm", -1.0, 1.0, "tanh, -1 to 1", None
+    limit = float(np.abs(image).max()) or 1.0
+    return "coolwarm", -limit, limit, "blue < 0 < red", [-limit, 0.0, limit]
+
+
 def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
     """Gate activations over time, one heatmap per gate (units down, steps across).
+
+    Gates (sigmoids) are drawn from 0 to 1, the candidate (a tanh) from -1 to 1, and
+    the cell state on a scale symmetric about zero (blue negative, red positive);
+    each panel has its colour bar.
 
     Args:
         gates: The dict from `lstmkit.LSTM.gate_activations` (arrays
             `(batch, time, units)`), or `{name: (time, units)}`.
-        labels: One label per step (tokens or step numbers) for the x axis.
+        labels: One label per step (tokens or step numbers) for the x axis;
+            default the step numbers.
         names: Which entries to draw, in order.
         sample: Which sequence of the batch to draw.
-        max_units: Draw at most this many units.
+        max_units: Draw at most this many units (the first ones; the title says so).
 
     Returns:
-        The Figure; axes k shows `names[k]` as an image of shape `(units, time)`.
+        The Figure; axes k shows `names[k]` as an image of shape `(units, time)` with
+        its colour bar (`fig.axes[k].images[0].colorbar`).
     """
     missing = [n for n in names if n not in gates]
     if missing:
         raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
-    fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 * len(names) + 0.6), squeeze=False)
-    for row, (ax, name) in enumerate(zip(axes[:, 0], names)):
+    fig, axes = plt.subplots(
+        len(names),
+        1,
+        figsize=(9, 1.7 * len(names) + 0.8),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
+    for ax, name in zip(axes[:, 0], names):
         values = np.asarray(gates[name])
         values = values[sample] if values.ndim == 3 else values  # (time, units)
-        image = values[:, :max_units].T  # (units, time)
-        bounded = name.endswith("gate")
-        ax.imshow(
-            image,
-            aspect="auto",
-            cmap="viridis" if bounded else "coolwarm",
-            vmin=0 if bounded else -np.abs(image).max(),
-            vmax=1 if bounded else None,
-            interpolation="nearest",
+        units = values.shape[1]
+        image = values[:, :max_units].T  # (units shown, time)
+        cmap, vmin, vmax, meaning, ticks = _colour_scale(name, image)
+        drawn = ax.imshow(
+            image, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest"
         )
-        ax.set_ylabel(name.replace("_", " "), rotation=0, ha="right", va="center")
-        ax.set_yticks([])
+        colour_bar = fig.colorbar(drawn, ax=ax, pad=0.01, aspect=8)
+        if ticks is not None:
+            colour_bar.set_ticks(ticks, labels=[f"{tick:.2g}" for tick in ticks])
+        colour_bar.set_label(meaning, fontsize=8)
+        colour_bar.ax.tick_params(labelsize=8)
+        shown = f" (units 0-{image.shape[0] - 1} of {units})" if units > image.shape[0] else ""
+        ax.set_title(name.replace("_", " ") + shown, loc="left", fontsize=10)
+        ax.set_ylabel("unit")
+        ax.yaxis.set_major_locator(plt.MaxNLocator(nbins=4, integer=True))
         steps = image.shape[1]
         if labels is not None:
             if len(labels) != steps:
                 raise ValueError(f"{len(labels)} labels for {steps} steps.")
             ax.set_xticks(range(steps))
-            if row == len(names) - 1:  # label the steps once, under the last panel
-                ax.set_xticklabels([str(label) for label in labels], rotation=90, fontsize=8)
-            else:
-                ax.set_xticklabels([])
+            ax.set_xticklabels([_visible(label) for label in labels], rotation=90, fontsize=8)
         else:
-            ax.set_xticks([])
-    fig.tight_layout()
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    axes[-1, 0].set_xlabel("input token" if labels is not None else "time step")
     return fig
 
 
@@ -164,12 +208,18 @@ def plot_gradient_norms(norms, ax=None, title=None):
 def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
     """Attention weights as a heatmap: target steps down, source steps across.
 
+    Weights in [0, 1] are drawn on the fixed scale 0 to 1 (a row of softmax weights
+    sums to 1), so two heatmaps compare; other values on their own range.
+
     Args:
         weights: `(target_len, source_len)`.
         source_tokens, target_tokens: Labels of the two axes.
+        ax: Axes to draw into; default a new figure.
+        title: Optional title.
 
     Returns:
-        The Axes, holding one image of `weights`.
+        The Axes, holding one image of `weights` with a colour bar
+        (`ax.images[0].colorbar`).
     """
     weights = np.asarray(weights)
     if weights.shape != (len(target_tokens), len(source_tokens)):
@@ -177,14 +227,17 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
             f"weights of shape {weights.shape} do not match {len(target_tokens)} target and "
             f"{len(source_tokens)} source tokens."
         )
-    ax = _axes(ax, figsize=(0.35 * len(source_tokens) + 2, 0.35 * len(target_tokens) + 1.5))
-    ax.imshow(weights, cmap="Blues", vmin=0, aspect="auto")
+    ax = _axes(ax, figsize=(0.35 * len(source_tokens) + 2.8, 0.35 * len(target_tokens) + 1.5))
+    probabilities = weights.min() >= 0 and weights.max() <= 1
+    vmin, vmax = (0.0, 1.0) if probabilities else (None, None)
+    drawn = ax.imshow(weights, cmap="Blues", vmin=vmin, vmax=vmax, aspect="auto")
+    ax.figure.colorbar(drawn, ax=ax, label="attention weight", fraction=0.05, pad=0.02)
     ax.set_xticks(range(len(source_tokens)))
-    ax.set_xticklabels([str(t) for t in source_tokens], rotation=90)
+    ax.set_xticklabels([_visible(t) for t in source_tokens], rotation=90)
     ax.set_yticks(range(len(target_tokens)))
-    ax.set_yticklabels([str(t) for t in target_tokens])
-    ax.set_xlabel("source")
-    ax.set_ylabel("target")
+    ax.set_yticklabels([_visible(t) for t in target_tokens])
+    ax.set_xlabel("source token (attended to)")
+    ax.set_ylabel("target token (being produced)")
     if title:
         ax.set_title(title)
     return ax
@@ -198,14 +251,22 @@ def confusion_matrix(y_true, y_pred, num_classes):
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names, ax=None, title=None):
-    """A confusion matrix with its counts written in the cells.
+    """A confusion matrix with its counts written in the cells and a colour bar.
+
+    Args:
+        y_true, y_pred: Class indices, any shape (flattened).
+        class_names: One name per class, in index order.
+        ax: Axes to draw into; default a new figure.
+        title: Optional title.
 
     Returns:
-        The Axes: one image of the matrix and one text per cell.
+        The Axes: one image of the matrix (rows true class, columns predicted), its
+        colour bar (`ax.images[0].colorbar`) and one text per cell.
     """
     matrix = confusion_matrix(y_true, y_pred, len(class_names))
-    ax = _axes(ax, figsize=(1.2 * len(class_names) + 2, 1.2 * len(class_names) + 1.5))
-    ax.imshow(matrix, cmap="Blues")
+    ax = _axes(ax, figsize=(1.2 * len(class_names) + 2.8, 1.2 * len(class_names) + 1.5))
+    drawn = ax.imshow(matrix, cmap="Blues", vmin=0)
+    ax.figure.colorbar(drawn, ax=ax, label="count", fraction=0.05, pad=0.04)
     for (row, col), count in np.ndenumerate(matrix):
         color = "white" if count > matrix.max() / 2 else "black"
         ax.text(col, row, str(count), ha="center", va="center", color=color)
@@ -213,8 +274,8 @@ def plot_confusion_matrix(y_true, y_pred, class_names, ax=None, title=None):
     ax.set_xticklabels(class_names)
     ax.set_yticks(range(len(class_names)))
     ax.set_yticklabels(class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     if title:
         ax.set_title(title)
     return ax

@@ -1,5 +1,7 @@
 """lstmkit.gradients, lstmkit.callbacks and lstmkit.plots on the active backend."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -147,6 +149,105 @@ def test_gradient_history_per_epoch_matches_weight_gradients():
     assert history.history["global"][-1] == pytest.approx(gradients.global_norm(grads), rel=1e-4)
 
 
+L2 = 0.5
+
+
+def regularised_model(dropout=0.0, seed=6):
+    """LSTM -> Dropout -> Dense with L2 on both kernels: a model whose training loss is not
+    its data loss."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((6, 2)),
+            lstmkit.LSTM(4, kernel_regularizer=keras.regularizers.L2(L2), name="lstm"),
+            keras.layers.Dropout(dropout, name="dropout"),
+            keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(L2), name="head"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, 6, 2)).astype("float32")
+    return model, x, rng.normal(size=(32, 1)).astype("float32")
+
+
+def test_gradient_history_includes_the_regularisation_loss():
+    """The reported norm is that of d(data loss + L2)/dw, computed here by hand; before, the
+    callback differentiated the data loss only."""
+    model, x, y = regularised_model()
+    history = callbacks.GradientNormHistory(x[:8], y[:8])
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[history])
+    kernels = [model.get_layer("lstm").cell.kernel, model.get_layer("head").kernel]
+
+    def data_loss():
+        return ops.mean(ops.square(ops.subtract(model(x[:8]), y[:8])))
+
+    def training_loss():
+        return data_loss() + L2 * sum(ops.sum(ops.square(k)) for k in kernels)
+
+    _, grads = gradients.weight_gradients(training_loss, model.trainable_variables)
+    _, data_grads = gradients.weight_gradients(data_loss, model.trainable_variables)
+    reported = history.history["global"][-1]
+    assert reported == pytest.approx(gradients.global_norm(grads), rel=1e-4)
+    assert abs(reported - gradients.global_norm(data_grads)) > 0.05 * reported
+
+
+def test_gradient_history_includes_activity_regularisation():
+    """Losses a layer adds during the call (here an activity regulariser, which Keras divides
+    by the batch size) are part of the training loss on every backend, JAX included."""
+    keras.utils.set_random_seed(8)
+    head = keras.layers.Dense(3, activity_regularizer=keras.regularizers.L2(1.0), name="head")
+    model = keras.Sequential([keras.Input((6, 2)), lstmkit.LSTM(4, name="lstm"), head])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    x = np.random.default_rng(9).normal(size=(8, 6, 2)).astype("float32")
+    y = np.zeros((8, 3), "float32")
+    history = callbacks.GradientNormHistory(x, y)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[history])
+
+    def training_loss():
+        y_pred = model(x)  # (8, 3)
+        return ops.mean(ops.square(y_pred)) + ops.sum(ops.square(y_pred)) / 8
+
+    _, grads = gradients.weight_gradients(training_loss, model.trainable_variables)
+    assert history.history["global"][-1] == pytest.approx(gradients.global_norm(grads), rel=1e-4)
+
+
+def test_gradient_history_uses_dropout_like_training():
+    """With dropout, the reported gradient is taken in training mode (a dropout mask drawn
+    from the layer's seed, which the probe then puts back)."""
+    model, x, y = regularised_model(dropout=0.5)
+    history = callbacks.GradientNormHistory(x[:8], y[:8])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[history])
+
+    def loss(training):
+        def value():
+            y_pred = model(x[:8], training=training)
+            return ops.mean(ops.square(ops.subtract(y_pred, y[:8]))) + sum(model.losses)
+
+        return value
+
+    # The seed state is where the probe left it, so this draws the probe's mask.
+    _, train_grads = gradients.weight_gradients(loss(True), model.trainable_variables)
+    _, inference_grads = gradients.weight_gradients(loss(False), model.trainable_variables)
+    reported = history.history["global"][-1]
+    assert reported == pytest.approx(gradients.global_norm(train_grads), rel=1e-4)
+    assert abs(reported - gradients.global_norm(inference_grads)) > 0.01 * reported
+
+
+def test_gradient_history_does_not_change_training():
+    """Dropout masks drawn by the probe are given back: training with and without the
+    callback ends with the same weights and losses."""
+    runs = []
+    for with_callback in [False, True]:
+        model, x, y = regularised_model(dropout=0.5)
+        probe = [callbacks.GradientNormHistory(x[:8], y[:8], every=3)] if with_callback else []
+        logs = model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=probe).history
+        runs.append((logs["loss"], [ops.convert_to_numpy(w) for w in model.weights]))
+    (loss_without, weights_without), (loss_with, weights_with) = runs
+    np.testing.assert_allclose(loss_with, loss_without, rtol=1e-6)
+    for a, b in zip(weights_with, weights_without):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_plot_history_draws_train_and_validation():
     fig = plots.plot_history({"loss": [3, 2, 1], "val_loss": [3.5, 2.5, 2], "mae": [1, 0.5, 0.2]})
     loss_ax, mae_ax = fig.axes
@@ -174,10 +275,38 @@ def test_plot_gates_draws_each_gate_with_token_labels():
     layer(x)
     gates = layer.gate_activations(x)
     fig = plots.plot_gates(gates, labels=["the", "film", "was", "good"])
-    assert len(fig.axes) == len(plots.GATE_NAMES)
-    for ax, name in zip(fig.axes, plots.GATE_NAMES):
+    heatmaps = [ax for ax in fig.axes if ax.images and ax.images[0].colorbar is not None]
+    assert len(heatmaps) == len(plots.GATE_NAMES)  # each with its colour bar
+    for ax, name in zip(heatmaps, plots.GATE_NAMES):
         np.testing.assert_allclose(ax.images[0].get_array(), gates[name][0].T)
-    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()] == ["the", "film", "was", "good"]
+        assert ax.get_ylabel() == "unit" and ax.get_title(loc="left") == name.replace("_", " ")
+    assert [t.get_text() for t in heatmaps[-1].get_xticklabels()] == ["the", "film", "was", "good"]
+    assert heatmaps[-1].get_xlabel() == "input token"
+    plt.close("all")
+
+
+def test_plot_gates_colour_scales_are_centred_and_labelled():
+    """Gates 0..1, candidate -1..1, cell state symmetric about zero: a negative cell state is
+    drawn blue (below the colormap's midpoint). Before, the range was (-max|c|, max c), so a
+    cell state of -0.1 in a panel whose largest value was -0.1 was drawn full red."""
+    rng = np.random.default_rng(6)
+    gates = {name: rng.uniform(0.1, 0.9, size=(6, 40)) for name in plots.GATE_NAMES[:3]}
+    gates["candidate"] = rng.uniform(-0.5, 0.5, size=(6, 40))
+    gates["cell_state"] = -rng.uniform(0.1, 3.0, size=(6, 40))  # all negative
+    gates["cell_state"][0, 0] = -3.0
+    fig = plots.plot_gates(gates, max_units=32)
+    images = {name: ax.images[0] for ax, name in zip(fig.axes, plots.GATE_NAMES)}
+    for name in plots.GATE_NAMES[:3]:
+        assert images[name].get_clim() == (0.0, 1.0)
+    assert images["candidate"].get_clim() == (-1.0, 1.0)
+    assert images["cell_state"].get_clim() == (-3.0, 3.0)
+    cell = images["cell_state"]
+    assert cell.norm(-0.1) < 0.5 and cell.norm(0.0) == 0.5
+    bar = cell.colorbar
+    assert list(bar.get_ticks()) == [-3.0, 0.0, 3.0]
+    assert bar.ax.get_ylabel() and images["forget_gate"].colorbar.ax.get_ylabel()
+    assert "(units 0-31 of 40)" in fig.axes[0].get_title(loc="left")
+    assert fig.axes[len(plots.GATE_NAMES) - 1].get_xlabel() == "time step"
     plt.close("all")
 
 
@@ -189,12 +318,90 @@ def test_plot_gradient_norms_is_log_scale():
 
 def test_plot_attention_and_confusion_matrix():
     weights = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
-    ax = plots.plot_attention(weights, ["a", "b", "c"], ["x", "y"])
-    np.testing.assert_allclose(ax.images[0].get_array(), weights)
+    ax = plots.plot_attention(weights, ["a", " ", "c"], ["x", "y"])
+    image = ax.images[0]
+    np.testing.assert_allclose(image.get_array(), weights)
+    assert image.get_clim() == (0.0, 1.0)  # softmax weights on one fixed scale
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "attention weight"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "\u2423", "c"]  # a visible space
+    assert ax.get_xlabel().startswith("source") and ax.get_ylabel().startswith("target")
     with pytest.raises(ValueError, match="do not match"):
         plots.plot_attention(weights, ["a", "b"], ["x", "y"])
     ax = plots.plot_confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], ["neg", "pos"])
-    np.testing.assert_array_equal(ax.images[0].get_array(), [[1, 1], [1, 2]])
+    image = ax.images[0]
+    np.testing.assert_array_equal(image.get_array(), [[1, 1], [1, 2]])
+    assert image.get_clim() == (0.0, 2.0)
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "count"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
     assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "1", "2"]
     plt.close("all")
+
+
+def progress_model():
+    keras.utils.set_random_seed(10)
+    model = keras.Sequential([keras.Input((6, 2)), lstmkit.LSTM(4), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    rng = np.random.default_rng(11)
+    return model, rng.normal(size=(32, 6, 2)).astype("float32"), rng.normal(size=(32, 1))
+
+
+FINAL_LINE = (
+    r"LSTM 4  epoch 3/3  loss (?P<loss>\S+)  mae \S+  val_loss (?P<val_loss>\S+)  "
+    r"val_mae \S+  \d+\.\d s"
+)
+
+
+def test_progress_line_outside_jupyter_rewrites_one_line(capsys):
+    model, x, y = progress_model()
+    progress = callbacks.ProgressLine("LSTM 4", every_seconds=0.0)
+    history = model.fit(
+        x, y, batch_size=8, epochs=3, validation_split=0.25, verbose=0, callbacks=[progress]
+    )
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n")  # one line per fit
+    shown = out.rstrip("\n").split("\r")
+    assert shown[0] == "" and len(shown) > 3 + 3  # a start, steps and epochs, in place
+    assert any("epoch 2/3  step 3/3  loss" in line for line in shown)
+    final = re.fullmatch(FINAL_LINE, shown[-1].rstrip())
+    assert final, shown[-1]
+    assert float(final["val_loss"]) == pytest.approx(history.history["val_loss"][-1], rel=1e-3)
+    assert progress.text == shown[-1].rstrip() and progress.seconds > 0
+
+
+class FakeDisplay:
+    """Stands in for IPython.display.display: records what was shown and updated."""
+
+    def __init__(self):
+        self.shown, self.updates = [], []
+
+    def __call__(self, bundle, raw=False, display_id=None):
+        assert raw and display_id is True
+        self.shown.append(bundle["text/plain"])
+        return self
+
+    def update(self, bundle, raw=False):
+        assert raw
+        self.updates.append(bundle["text/plain"])
+
+
+def test_progress_line_in_jupyter_updates_one_display_per_fit(capsys):
+    model, x, y = progress_model()
+    display = FakeDisplay()
+    progress = callbacks.ProgressLine("LSTM 4", display=display)
+    for _ in range(2):
+        model.fit(
+            x, y, batch_size=8, epochs=3, validation_split=0.25, verbose=0, callbacks=[progress]
+        )
+    assert capsys.readouterr().out == ""
+    assert len(display.shown) == 2  # one display output per fit, each then updated
+    assert len(display.updates) >= 2 * 4  # every epoch's end and the final line
+    assert re.fullmatch(FINAL_LINE, display.updates[-1]) and display.updates[-1] == progress.text
+
+
+def test_progress_line_shows_where_early_stopping_stopped(capsys):
+    model, x, y = progress_model()
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    progress = callbacks.ProgressLine("early")
+    model.fit(x, y, epochs=10, verbose=0, callbacks=[stop, progress])
+    assert progress.text.startswith("early  epoch 2/10  loss ")
