@@ -1,8 +1,12 @@
 """lstmkit: the library behind the course.
 
 lstmkit.LSTM / lstmkit.layers      the LSTM layer and cell, in keras.ops
-lstmkit.convert                    weights between PyTorch nn.LSTM and Keras
+lstmkit.convert                    weights between PyTorch nn.LSTM / nn.GRU and Keras
 lstmkit.datasets                   synthetic tasks and real datasets
+lstmkit.gradients                  gradients on every backend
+lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
+lstmkit.plots                      training curves, forecasts, gates, attention
+lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 """
 
