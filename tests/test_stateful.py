@@ -181,6 +181,37 @@ def test_predict_and_evaluate_carry_state():
     assert abs(fresh_loss - carried_loss) > 1e-6
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_state_is_carried_under_mixed_precision(policy):
+    keras.config.set_dtype_policy(policy)
+    try:
+        model, layers, _ = build(CONFIGS["single"], stateful=True)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    x, y = make_data(CONFIGS["single"])
+    first = ops.convert_to_numpy(model([x[:BATCH]])).astype("float32")
+    carried = ops.convert_to_numpy(layers[0].states[0].value).astype("float32")
+    assert np.abs(carried).max() > 1e-2  # the state was written
+    second = ops.convert_to_numpy(model([x[:BATCH]])).astype("float32")
+    assert np.abs(first - second).max() > 1e-3  # and read back by the next batch
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert np.abs(ops.convert_to_numpy(layers[0].states[0].value)).max() > 1e-2
+
+
+def test_gate_activations_start_from_the_carried_state():
+    model, layers, _ = build(CONFIGS["single"], stateful=True)
+    layer = layers[0]
+    x, _ = make_data(CONFIGS["single"])
+    layer(x[:BATCH])  # carries a state into the next call
+    before = [ops.convert_to_numpy(s.value) for s in layer.states]
+    gates = layer.gate_activations(x[BATCH : 2 * BATCH])
+    np.testing.assert_allclose(  # gate_activations leaves the state alone...
+        [ops.convert_to_numpy(s.value) for s in layer.states], before
+    )
+    outputs = ops.convert_to_numpy(layer(x[BATCH : 2 * BATCH]))  # ...which call then uses
+    np.testing.assert_allclose(gates["hidden_state"], outputs, atol=1e-5)
+
+
 def test_state_stays_out_of_weights():
     # get_weights/set_weights and saving see the same weights as the stateless layer.
     stateful, _, _ = build(CONFIGS["single"], stateful=True)
