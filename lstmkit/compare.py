@@ -10,7 +10,8 @@ Each run builds the same model with the same starting weights (drawn with NumPy,
 not with the backend's random generator), trains it on the same batches in the
 same order, and writes to `--out`:
 
-    <backend>.json   backend, versions, seconds per step, the loss of every step
+    <backend>.json   backend, versions, seconds per step, the loss of every step (each
+                     batch's own, not the running mean that fit logs)
     <backend>.keras  the trained model
     <backend>.npy    its predictions on a fixed probe batch
 
@@ -75,9 +76,9 @@ def train(x, y, length, units, seed, batch_size):
     model = build_model(length, units, seed)
     # SGD: with the same weights, data and order, every backend takes the same steps.
     model.compile(optimizer=keras.optimizers.SGD(0.1, global_clipnorm=1.0), loss="mse")
-    losses, timer = [], StepTimer()
+    running_means, timer = [], StepTimer()
     record_loss = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"]))
+        on_train_batch_end=lambda batch, logs: running_means.append(float(logs["loss"]))
     )
     model.fit(
         x,
@@ -88,7 +89,23 @@ def train(x, y, length, units, seed, batch_size):
         verbose=0,
         callbacks=[record_loss, timer],
     )
-    return model, losses, timer
+    sizes = [min(batch_size, len(x) - k * batch_size) for k in range(len(running_means))]
+    return model, per_step_losses(running_means, sizes), timer
+
+
+def per_step_losses(running_means, batch_sizes):
+    """Each step's own loss, from the epoch's running means that `fit` logs.
+
+    Keras 3 logs `loss` at step k as the mean over the epoch so far, weighted by
+    batch size; step k's own loss is `(N_k m_k - N_(k-1) m_(k-1)) / n_k` with
+    `N_k` the samples seen and `n_k` the batch's.
+    """
+    losses, seen, previous = [], 0, 0.0
+    for mean, size in zip(running_means, batch_sizes):
+        total = (seen + size) * mean
+        losses.append((total - seen * previous) / size)
+        seen, previous = seen + size, mean
+    return losses
 
 
 def run(out, steps, batch_size, length, units, seed):

@@ -1,7 +1,6 @@
 """lstmkit.compare: the per-backend training run of notebook 11, and its timing helpers."""
 
 import json
-import os
 
 import keras
 import numpy as np
@@ -54,7 +53,40 @@ def test_main_parses_sizes(tmp_path):
             "3",
         ]
     )
-    assert os.path.exists(tmp_path / f"{keras.backend.backend()}.keras")
+    backend = keras.backend.backend()
+    with open(tmp_path / f"{backend}.json") as f:
+        assert len(json.load(f)["losses"]) == 2  # --steps
+    model = keras.models.load_model(tmp_path / f"{backend}.keras")
+    assert model.input_shape == (None, 5, 2)  # --length
+    assert model.get_layer("lstm").units == 3  # --units
+    assert np.load(tmp_path / f"{backend}.npy").shape == (32, 1)
+
+
+def test_losses_are_each_steps_own_not_the_running_mean(tmp_path):
+    # With learning rate 0 every step's loss is its batch's loss under the start weights.
+    x, y, _ = compare.make_data(4, 8, 6, seed=0)
+    model = compare.build_model(6, 4, seed=0)
+    own = [
+        float(
+            np.mean(
+                (model.predict(x[k * 8 : (k + 1) * 8], verbose=0) - y[k * 8 : (k + 1) * 8]) ** 2
+            )
+        )
+        for k in range(4)
+    ]
+    keras_sgd = keras.optimizers.SGD
+
+    class Frozen(keras_sgd):
+        def __init__(self, *args, **kwargs):
+            super().__init__(0.0)
+
+    try:
+        keras.optimizers.SGD = Frozen
+        _, losses, _ = compare.train(x, y, 6, 4, 0, 8)
+    finally:
+        keras.optimizers.SGD = keras_sgd
+    np.testing.assert_allclose(losses, own, rtol=1e-4)
+    assert compare.per_step_losses([1.0, 2.0], [2, 1]) == [1.0, 4.0]
 
 
 def _timing_model(length, units, seed, learning_rate):
