@@ -6,6 +6,7 @@ lstmkit.datasets                   synthetic tasks and real datasets
 lstmkit.gradients                  gradients on every backend
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention
+lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 """

@@ -1,0 +1,207 @@
+"""An encoder-decoder of two LSTMs with Luong attention; greedy and beam-search decoding.
+
+Lesson 07 writes these out step by step and checks its own against them; lesson 08
+uses them on English -> Spanish.
+
+    models = build_seq2seq(source_vocabulary_size, target_vocabulary_size, 32, 64)
+    models.training.fit([source, decoder_input], decoder_target)      # teacher forcing
+    ids, log_probability, attention = greedy_decode(models, source, 10, start_id, end_id)
+    ids, log_probability = beam_search(models, source, 10, 4, start_id, end_id)
+
+The attention is Luong et al. (2015)'s global attention with the `dot` score and
+its attentional hidden state, without input feeding. With row vectors, at output
+step t, for decoder output `h_t` and encoder outputs `e_s`:
+
+    a_ts = h_t . e_s                     score (keras.layers.Attention, score_mode="dot")
+    alpha_t = softmax_s(a_ts)            padded source steps left out
+    c_t = sum_s alpha_ts e_s             context
+    h~_t = tanh([c_t ; h_t] W_c)         attentional hidden state (Dense, no bias)
+    p(y_t | y_<t, x) = softmax(h~_t W_s + b_s)
+
+Without attention, `h~_t = tanh(h_t W_c)`: the same layers, only the context is gone.
+"""
+
+import collections
+
+import keras
+import numpy as np
+from keras import ops
+
+from lstmkit.layers import LSTM
+
+Seq2SeqModels = collections.namedtuple("Seq2SeqModels", ["training", "encoder", "step"])
+Seq2SeqModels.__doc__ = """Three Keras models that share one set of layers.
+
+training: `[source, decoder_input] -> probabilities (batch, target steps, vocabulary)`,
+    all steps at once (teacher forcing).
+encoder: `source -> [encoder_outputs (batch, source steps, units), h, c]`.
+step: `[token (batch, 1), h, c, encoder_outputs, source] ->
+    [probabilities (batch, 1, vocabulary), h, c, attention (batch, 1, source steps)]`,
+    one decoder step; the attention is zeros without attention.
+"""
+
+
+def build_seq2seq(
+    source_vocabulary_size,
+    target_vocabulary_size,
+    embedding_dim,
+    units,
+    attention=True,
+    attentional_units=None,
+):
+    """Builds the encoder-decoder's layers once and wires them into three models.
+
+    Id 0 is padding on both sides: `Embedding(mask_zero=True)` masks it, the
+    source mask reaches the attention's softmax, and the target mask the loss.
+
+    Args:
+        source_vocabulary_size, target_vocabulary_size: Vocabulary sizes (ids).
+        embedding_dim: Size of both embeddings.
+        units: Units of the encoder and decoder LSTMs (`lstmkit.LSTM`).
+        attention: Luong dot attention (`True`) or none (`False`).
+        attentional_units: Size of the attentional hidden state `h~_t` (the
+            columns of `W_c`); default `units`. Without input feeding it need
+            not equal `units`; a wider one feeds a large output vocabulary better.
+
+    Returns:
+        `Seq2SeqModels(training, encoder, step)`.
+    """
+    source_embedding = keras.layers.Embedding(source_vocabulary_size, embedding_dim, mask_zero=True)
+    encoder_lstm = LSTM(units, return_sequences=True, return_state=True)
+    target_embedding = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True)
+    decoder_lstm = LSTM(units, return_sequences=True, return_state=True)
+    score = keras.layers.Attention()  # dot score, softmax, weighted sum
+    attentional = keras.layers.Dense(
+        attentional_units or units, activation="tanh", use_bias=False
+    )  # W_c
+    output_layer = keras.layers.Dense(target_vocabulary_size, activation="softmax")  # W_s, b_s
+
+    def decode(target_ids, state, encoder_outputs, source):
+        decoder_outputs, h, c = decoder_lstm(target_embedding(target_ids), initial_state=state)
+        if not attention:
+            return output_layer(attentional(decoder_outputs)), h, c, None
+        # Both masks explicitly: the source's keeps padding out of the softmax; the
+        # target's is the one Attention passes on, so that, through Concatenate (a
+        # layer, which joins masks; ops.concatenate drops them), padded target steps
+        # stay out of the loss. Without it the context has no mask, Concatenate
+        # keeps a step where any input does, and padding counts in the loss.
+        context, weights = score(
+            [decoder_outputs, encoder_outputs],
+            mask=[ops.not_equal(target_ids, 0), ops.not_equal(source, 0)],
+            return_attention_scores=True,
+        )  # (batch, target steps, units), (batch, target steps, source steps)
+        combined = keras.layers.Concatenate()([context, decoder_outputs])  # [c_t ; h_t]
+        return output_layer(attentional(combined)), h, c, weights
+
+    source = keras.Input((None,), dtype="int32", name="source")
+    decoder_input = keras.Input((None,), dtype="int32", name="decoder_input")
+    encoder_outputs, h, c = encoder_lstm(source_embedding(source))
+    probabilities = decode(decoder_input, [h, c], encoder_outputs, source)[0]
+    training = keras.Model([source, decoder_input], probabilities)
+    encoder = keras.Model(source, [encoder_outputs, h, c])
+
+    token = keras.Input((1,), dtype="int32", name="token")
+    state_h, state_c = keras.Input((units,), name="h"), keras.Input((units,), name="c")
+    encoded = keras.Input((None, units), name="encoder_outputs")
+    step_probabilities, next_h, next_c, weights = decode(token, [state_h, state_c], encoded, source)
+    if weights is None:
+        weights = ops.zeros_like(ops.sum(encoded, axis=-1, keepdims=True))  # (batch, source, 1)
+        weights = ops.transpose(weights, (0, 2, 1))  # (batch, 1, source)
+    step = keras.Model(
+        [token, state_h, state_c, encoded, source], [step_probabilities, next_h, next_c, weights]
+    )
+    return Seq2SeqModels(training, encoder, step)
+
+
+def greedy_decode(models, source, max_steps, start_id, end_id):
+    """Feeds the most probable token back in, `max_steps` times, for a batch at once.
+
+    Args:
+        models: `Seq2SeqModels`.
+        source: int `(batch, source steps)`.
+        max_steps: Number of tokens to write (`<end>` included).
+        start_id, end_id: Ids of `<start>` and `<end>` in the target vocabulary.
+
+    Returns:
+        ids `(batch, max_steps)`, padded with 0 after `<end>`; log-probabilities
+        `(batch,)` of each output up to and including `<end>`; attention
+        `(batch, max_steps, source steps)`.
+    """
+    source = np.asarray(source, dtype="int32")
+    encoder_outputs, h, c = models.encoder.predict_on_batch(source)
+    token = np.full((len(source), 1), start_id, dtype="int32")  # (batch, 1)
+    finished = np.zeros(len(source), dtype=bool)
+    log_probability = np.zeros(len(source))
+    tokens, attention = [], []
+    for _ in range(max_steps):
+        probabilities, h, c, weights = models.step.predict_on_batch(
+            [token, h, c, encoder_outputs, source]
+        )
+        probabilities = probabilities[:, 0]  # (batch, vocabulary)
+        best = probabilities.argmax(axis=-1)  # (batch,)
+        chosen = probabilities[np.arange(len(best)), best]
+        log_probability += np.where(finished, 0.0, np.log(np.maximum(chosen, 1e-30)))
+        best = np.where(finished, 0, best)  # padding after <end>, as beam_search writes
+        finished |= best == end_id
+        tokens.append(best)
+        attention.append(weights[:, 0])  # (batch, source steps)
+        token = best[:, None].astype("int32")
+    return np.stack(tokens, axis=1), log_probability, np.stack(attention, axis=1)
+
+
+def beam_search(models, source, max_steps, beam_width, start_id, end_id):
+    """Keeps the `beam_width` most probable prefixes per input; returns the best output.
+
+    The hypotheses of all inputs run as `batch * beam_width` rows of one batch. A
+    hypothesis that has written `<end>` is finished: it is extended only by
+    padding, at no cost, so its summed log-probability stays fixed. No length
+    normalisation: the winner has the highest summed log-probability. With
+    `beam_width=1` the result is `greedy_decode`'s.
+
+    Args:
+        models: `Seq2SeqModels`.
+        source: int `(batch, source steps)`.
+        max_steps: Number of tokens to write (`<end>` included).
+        beam_width: Hypotheses kept per input.
+        start_id, end_id: Ids of `<start>` and `<end>` in the target vocabulary.
+
+    Returns:
+        ids `(batch, max_steps)`, padded with 0 after a finished output, and their
+        log-probabilities `(batch,)`.
+    """
+    source = np.asarray(source, dtype="int32")
+    batch = len(source)
+    encoder_outputs, h, c = models.encoder.predict_on_batch(source)
+    encoder_outputs = np.repeat(encoder_outputs, beam_width, axis=0)  # (batch*beam, steps, units)
+    h, c = np.repeat(h, beam_width, axis=0), np.repeat(c, beam_width, axis=0)
+    repeated_source = np.repeat(source, beam_width, axis=0)  # (batch*beam, source steps)
+    scores = np.full((batch, beam_width), -np.inf)
+    scores[:, 0] = 0.0  # one live hypothesis at the start, or the beam would hold copies
+    history = np.zeros((batch, beam_width, 0), dtype="int64")  # (batch, beam, steps so far)
+    finished = np.zeros((batch, beam_width), dtype=bool)
+    token = np.full((batch * beam_width, 1), start_id, dtype="int32")
+    for _ in range(max_steps):
+        probabilities, h, c, _ = models.step.predict_on_batch(
+            [token, h, c, encoder_outputs, repeated_source]
+        )
+        log_p = np.log(np.maximum(probabilities[:, 0], 1e-30))  # (batch*beam, vocabulary)
+        vocabulary_size = log_p.shape[-1]
+        log_p = log_p.reshape(batch, beam_width, vocabulary_size)
+        log_p[finished] = -np.inf
+        log_p[finished, 0] = 0.0  # a finished hypothesis continues with padding, for free
+        candidates = (scores[:, :, None] + log_p).reshape(batch, -1)  # (batch, beam*vocabulary)
+        best = np.argsort(-candidates, axis=1, kind="stable")[:, :beam_width]  # (batch, beam)
+        parent, new_token = best // vocabulary_size, best % vocabulary_size
+        scores = np.take_along_axis(candidates, best, axis=1)
+        history = np.concatenate(
+            [np.take_along_axis(history, parent[:, :, None], axis=1), new_token[:, :, None]], axis=2
+        )
+        finished = np.take_along_axis(finished, parent, axis=1) | (new_token == end_id)
+        rows = (np.arange(batch)[:, None] * beam_width + parent).reshape(-1)  # parents' rows
+        h, c = h[rows], c[rows]  # each survivor continues from its parent's state
+        token = new_token.reshape(-1, 1).astype("int32")
+        if finished.all():
+            break
+    ids = np.zeros((batch, max_steps), dtype="int64")
+    ids[:, : history.shape[2]] = history[:, 0]  # beam 0 holds the best: sorted by score
+    return ids, scores[:, 0]

@@ -1,0 +1,130 @@
+"""lstmkit.seq2seq on the active backend: the three models agree, the decoders are right."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from lstmkit import seq2seq
+
+SOURCE_VOCABULARY, TARGET_VOCABULARY, START, END = 9, 5, 1, 2
+UNITS = 6
+
+
+def models(attention=True, seed=0):
+    keras.utils.set_random_seed(seed)
+    return seq2seq.build_seq2seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, attention)
+
+
+def source_batch():
+    source = np.random.default_rng(1).integers(3, SOURCE_VOCABULARY, size=(4, 7)).astype("int32")
+    source[1, 5:] = source[2, 3:] = 0  # right padding
+    return source
+
+
+def step_through(m, source, tokens):
+    """Probabilities of every step, feeding `tokens` (batch, steps) to the step model."""
+    encoder_outputs, h, c = m.encoder.predict_on_batch(source)
+    out, attention = [], []
+    for t in range(tokens.shape[1]):
+        probabilities, h, c, alpha = m.step.predict_on_batch(
+            [tokens[:, t : t + 1], h, c, encoder_outputs, source]
+        )
+        out.append(probabilities[:, 0])
+        attention.append(alpha[:, 0])
+    return np.stack(out, axis=1), np.stack(attention, axis=1)
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_step_model_reproduces_the_training_model(attention):
+    m = models(attention)
+    source = source_batch()
+    tokens = np.random.default_rng(2).integers(3, TARGET_VOCABULARY, size=(4, 5)).astype("int32")
+    tokens[:, 0] = START
+    teacher_forced = ops.convert_to_numpy(m.training([source, tokens]))  # (4, 5, vocabulary)
+    stepped, alpha = step_through(m, source, tokens)
+    np.testing.assert_allclose(stepped, teacher_forced, rtol=1e-5, atol=1e-6)
+    assert alpha.shape == (4, 5, 7)
+    if attention:
+        np.testing.assert_allclose(alpha.sum(axis=-1), 1.0, atol=1e-5)
+        assert np.abs(alpha * (source == 0)[:, None, :]).max() < 1e-7  # padding gets none
+    else:
+        assert not alpha.any()
+
+
+def test_attention_changes_with_the_source():
+    # The context reads the encoder outputs: a different source, a different output.
+    m = models()
+    source = source_batch()
+    tokens = np.full((4, 1), START, "int32")
+    changed = source.copy()
+    changed[:, 0] = np.where(changed[:, 0] == 3, 4, 3)
+    probabilities = [ops.convert_to_numpy(m.training([x, tokens])) for x in (source, changed)]
+    assert not np.allclose(*probabilities)
+
+
+def test_training_loss_leaves_out_target_padding():
+    m = models()
+    source = source_batch()
+    target = np.random.default_rng(3).integers(3, TARGET_VOCABULARY, size=(4, 6)).astype("int32")
+    target[0, 2:] = target[3, 4:] = 0  # padded targets
+    decoder_input = np.concatenate([np.full((4, 1), START, "int32"), target[:, :-1]], axis=1)
+    real = decoder_input != 0  # the mask the decoder's embedding makes
+    m.training.compile(loss="sparse_categorical_crossentropy")
+    reported = m.training.evaluate([source, decoder_input], target, verbose=0)
+    probabilities = ops.convert_to_numpy(m.training([source, decoder_input]))
+    picked = np.take_along_axis(probabilities, target[:, :, None], axis=-1)[..., 0]
+    assert reported == pytest.approx(-np.log(picked)[real].mean(), rel=1e-5)
+    # Other targets at the padded steps: a loss that counted them would change.
+    other = np.where(real, target, 4)
+    assert m.training.evaluate([source, decoder_input], other, verbose=0) == pytest.approx(
+        reported, rel=1e-6
+    )
+    picked_other = np.take_along_axis(probabilities, other[:, :, None], axis=-1)[..., 0]
+    assert -np.log(picked_other).mean() != pytest.approx(-np.log(picked).mean(), rel=1e-6)
+
+
+def test_beam_width_one_is_greedy():
+    m = models()
+    source = source_batch()
+    greedy, greedy_log_probability, attention = seq2seq.greedy_decode(m, source, 6, START, END)
+    beam, beam_log_probability = seq2seq.beam_search(m, source, 6, 1, START, END)
+    np.testing.assert_array_equal(beam, greedy)
+    np.testing.assert_allclose(beam_log_probability, greedy_log_probability, rtol=1e-5, atol=1e-5)
+    assert attention.shape == (4, 6, 7)
+
+
+def exhaustive_best(m, source, steps):
+    """The most probable output of exactly `steps` tokens (padding after <end>), by brute force."""
+    best_ids, best_scores = [], []
+    for row in source:
+        candidates = np.array(list(itertools.product(range(TARGET_VOCABULARY), repeat=steps)))
+        ended = np.cumsum(candidates == END, axis=1) - (candidates == END) > 0  # after <end>
+        keep = ~(ended & (candidates != 0)).any(axis=1)  # only padding after <end>
+        candidates, ended = candidates[keep], ended[keep]
+        tokens = np.concatenate([np.full((len(candidates), 1), START), candidates[:, :-1]], 1)
+        repeated = np.repeat(row[None], len(candidates), axis=0)
+        probabilities, _ = step_through(m, repeated, tokens.astype("int32"))
+        picked = np.take_along_axis(probabilities, candidates[:, :, None], axis=-1)[..., 0]
+        scores = np.where(ended, 0.0, np.log(picked)).sum(axis=1)
+        best_ids.append(candidates[scores.argmax()])
+        best_scores.append(scores.max())
+    return np.array(best_ids), np.array(best_scores)
+
+
+def test_wide_beam_finds_the_most_probable_output():
+    # With beam_width = vocabulary ** (steps - 1) no prefix is ever dropped, so
+    # beam search is exhaustive; a narrower beam may miss the best output.
+    m = models(seed=3)
+    source = source_batch()[:2]
+    steps = 3
+    expected_ids, expected_scores = exhaustive_best(m, source, steps)
+    ids, scores = seq2seq.beam_search(
+        m, source, steps, TARGET_VOCABULARY ** (steps - 1), START, END
+    )
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
+    _, greedy_scores, _ = seq2seq.greedy_decode(m, source, steps, START, END)
+    assert np.all(scores >= greedy_scores - 1e-5)
