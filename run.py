@@ -897,6 +897,11 @@ def write_index(out, backends=BACKENDS, folder=None):
 
 
 def run_course(args):
+    if args.backend not in (*BACKENDS, "all"):  # argparse does not check a default
+        sys.exit(
+            f"KERAS_BACKEND={args.backend!r} is not a backend of this course; "
+            f"use one of {', '.join(BACKENDS)} (or --backend all)."
+        )
     backends = list(BACKENDS) if args.backend == "all" else [args.backend]
     paths = notebooks(args.only)
     if not paths:
@@ -922,7 +927,7 @@ def run_course(args):
         failed = 0
         for backend in backends:
             command = [sys.executable, ROOT / "run.py", "course", "--backend", backend]
-            command += ["--only", *[p.name[:2] for p in paths], "--out", out]
+            command += ["--only", *[p.stem for p in paths], "--out", out]
             command += ["--cell-timeout", str(args.cell_timeout), "--no-report"]
             if args.seed is not None:
                 command += ["--seed", str(args.seed)]
@@ -983,6 +988,11 @@ def run_tests(args):
         ],
         cwd=ROOT,
     )
+    formatting = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "lstmkit", "tests", "benchmarks"]
+        + ["course", "run.py"],
+        cwd=ROOT,
+    )
     totals, failed_backends = {}, []
     for backend in args.backends:
         env = dict(os.environ, KERAS_BACKEND=backend, **QUIET_TF)
@@ -1026,13 +1036,14 @@ def run_tests(args):
     passed = totals.get("passed", 0)
     failed = totals.get("failed", 0) + totals.get("error", 0)
     print()
-    if lint.returncode != 0:
-        print("ruff found problems (see above).")
+    if lint.returncode != 0 or formatting.returncode != 0:
+        print("ruff found problems (see above; `ruff format` fixes the formatting).")
     if failed_backends:
         print(f"failing backends: {', '.join(failed_backends)}")
     skipped = f", {totals['skipped']} skipped" if totals.get("skipped") else ""
     print(f"{len(args.backends)} backends: {passed} passed, {failed} failed{skipped}")
-    ok = lint.returncode == 0 and not failed_backends and passed > 0
+    linted = lint.returncode == 0 and formatting.returncode == 0
+    ok = linted and not failed_backends and passed > 0
     return 0 if ok else 1
 
 
@@ -1084,6 +1095,8 @@ def main():
     if args.command == "seed-cache":
         from lstmkit import datasets
 
+        if not Path(args.folder).is_dir():
+            sys.exit(f"seed-cache {args.folder}: no such folder.")
         copied = datasets.seed_cache(args.folder)
         print(f"Copied {len(copied)} files into {datasets.cache_dir()}: {', '.join(copied)}")
         return 0

@@ -13,8 +13,19 @@ lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 """
 
-from lstmkit import convert, datasets, layers, report
+from lstmkit import callbacks, compare, convert, datasets, gradients, layers, plots, report
 from lstmkit.layers import LSTM, LSTMCell
 
-__all__ = ["LSTM", "LSTMCell", "convert", "datasets", "layers", "report"]
+__all__ = [
+    "LSTM",
+    "LSTMCell",
+    "callbacks",
+    "compare",
+    "convert",
+    "datasets",
+    "gradients",
+    "layers",
+    "plots",
+    "report",
+]
 __version__ = "0.1.0"

@@ -180,6 +180,7 @@ class GradientNormHistory(keras.callbacks.Callback):
 
     Args:
         x, y: A probe batch (kept small: it costs one extra forward/backward).
+            A stateful model needs its fixed batch size here.
         every: Record every this many training batches; `None` for once per epoch.
         loss: A loss to use instead of the compiled one (name or function of
             `(y_true, y_pred)`, averaged over the batch); `model.losses` are

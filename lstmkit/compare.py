@@ -1,4 +1,5 @@
-"""One training run, the same on every backend, for comparing backends side by side.
+"""One training run, the same on every backend, for comparing backends side by side;
+and a plain PyTorch `nn.LSTM` contender in a process of its own, for timing.
 
 The backend cannot change after `import keras`, so notebook 11 starts this module
 once per backend in a fresh process:
@@ -9,34 +10,43 @@ Each run builds the same model with the same starting weights (drawn with NumPy,
 not with the backend's random generator), trains it on the same batches in the
 same order, and writes to `--out`:
 
-    <backend>.json   backend, versions, seconds per step, the loss of every step
+    <backend>.json   backend, versions, seconds per step, the loss of every step (each
+                     batch's own, not the running mean that fit logs)
     <backend>.keras  the trained model
     <backend>.npy    its predictions on a fixed probe batch
 
-`--distributed N` (JAX only) instead trains the model twice — on one device and
-with `keras.distribution.DataParallel` over N devices — and writes both loss
-curves to `distributed.json`. Simulate N CPU devices with
-`XLA_FLAGS=--xla_force_host_platform_device_count=N`.
+`--distributed N` (JAX only) instead trains the same model with
+`keras.distribution.DataParallel` over N devices and writes its loss curve to
+`distributed.json`, to be compared with `jax.json`'s one-device curve. Simulate N
+CPU devices with `XLA_FLAGS=--xla_force_host_platform_device_count=N`.
+
+`NNLSTMProcess` times the same model written in plain PyTorch (`nn.LSTM` and
+`nn.Linear`) in a child process that imports torch and NumPy only, so that a
+Keras model timed in the parent and this one never share a process. `time_in_turns`
+times contenders alternately, round after round, so that a busy machine slows them
+alike. Keras and lstmkit are imported inside the functions that use them, so that
+the child (this file run by its path) loads neither.
 """
 
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
-import keras
 import numpy as np
-
-import lstmkit
-from lstmkit.callbacks import StepTimer
-from lstmkit.datasets import make_adding_problem
 
 DEFAULTS = dict(steps=40, batch_size=64, length=50, units=64, seed=0)
 
 
 def build_model(length, units, seed):
     """Adding-problem regressor with starting weights drawn by NumPy from `seed`."""
+    import keras
+
+    import lstmkit
+
     inputs = keras.Input((length, 2))
     hidden = lstmkit.LSTM(units, name="lstm")(inputs)  # (batch, units)
     outputs = keras.layers.Dense(1, name="head")(hidden)  # (batch, 1)
@@ -50,32 +60,57 @@ def build_model(length, units, seed):
 
 def make_data(steps, batch_size, length, seed):
     """`steps * batch_size` sequences, and a probe batch of 32 others."""
+    from lstmkit.datasets import make_adding_problem
+
     x, y = make_adding_problem(steps * batch_size, length=length, seed=seed)
     probe, _ = make_adding_problem(32, length=length, seed=seed + 1)
     return x, y, probe
 
 
-class _LossPerStep(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.losses = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.losses.append(float(logs["loss"]))
-
-
 def train(x, y, length, units, seed, batch_size):
     """Fit one epoch, no shuffling; returns the model, per-step losses and step times."""
+    import keras
+
+    from lstmkit.callbacks import StepTimer
+
     model = build_model(length, units, seed)
     # SGD: with the same weights, data and order, every backend takes the same steps.
     model.compile(optimizer=keras.optimizers.SGD(0.1, global_clipnorm=1.0), loss="mse")
-    losses, timer = _LossPerStep(), StepTimer()
-    model.fit(
-        x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[losses, timer]
+    running_means, timer = [], StepTimer()
+    record_loss = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: running_means.append(float(logs["loss"]))
     )
-    return model, losses.losses, timer
+    model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[record_loss, timer],
+    )
+    sizes = [min(batch_size, len(x) - k * batch_size) for k in range(len(running_means))]
+    return model, per_step_losses(running_means, sizes), timer
+
+
+def per_step_losses(running_means, batch_sizes):
+    """Each step's own loss, from the epoch's running means that `fit` logs.
+
+    Keras 3 logs `loss` at step k as the mean over the epoch so far, weighted by
+    batch size; step k's own loss is `(N_k m_k - N_(k-1) m_(k-1)) / n_k` with
+    `N_k` the samples seen and `n_k` the batch's.
+    """
+    losses, seen, previous = [], 0, 0.0
+    for mean, size in zip(running_means, batch_sizes):
+        total = (seen + size) * mean
+        losses.append((total - seen * previous) / size)
+        seen, previous = seen + size, mean
+    return losses
 
 
 def run(out, steps, batch_size, length, units, seed):
+    import keras
+
     backend = keras.backend.backend()
     x, y, probe = make_data(steps, batch_size, length, seed)
     start = time.perf_counter()
@@ -98,7 +133,9 @@ def run(out, steps, batch_size, length, units, seed):
 
 
 def run_distributed(out, devices, steps, batch_size, length, units, seed):
+    """`train` under `DataParallel` over the first `devices` devices; writes distributed.json."""
     import jax  # noqa: F401  (--distributed is a JAX feature here)
+    import keras
 
     found = keras.distribution.list_devices()
     if len(found) < devices:
@@ -107,7 +144,6 @@ def run_distributed(out, devices, steps, batch_size, length, units, seed):
             f"XLA_FLAGS=--xla_force_host_platform_device_count={devices}"
         )
     x, y, _ = make_data(steps, batch_size, length, seed)
-    _, single_losses, _ = train(x, y, length, units, seed, batch_size)
     distribution = keras.distribution.DataParallel(devices=found[:devices])
     keras.distribution.set_distribution(distribution)
     try:
@@ -117,7 +153,6 @@ def run_distributed(out, devices, steps, batch_size, length, units, seed):
         keras.distribution.set_distribution(None)
     result = dict(
         devices=[str(d) for d in found[:devices]],
-        single=single_losses,
         data_parallel=parallel_losses,
         kernel_sharding=kernel_layout,
     )
@@ -127,14 +162,190 @@ def run_distributed(out, devices, steps, batch_size, length, units, seed):
     return result
 
 
+def nn_lstm_training_step(x, y, weights, learning_rate):
+    """One training step of `nn.LSTM -> nn.Linear` on the last step, MSE, SGD: plain PyTorch.
+
+    Args:
+        x: float32 `(batch, time, features)`; y: float32 `(batch, 1)`.
+        weights: The Keras model's weights `[kernel, recurrent_kernel, bias, head_kernel,
+            head_bias]` (an LSTM -> Dense(1) model), copied in as `lstmkit.convert` does.
+        learning_rate: SGD's step size.
+
+    Returns:
+        A function that takes one training step on `(x, y)` and returns the loss.
+    """
+    import torch
+
+    kernel, recurrent_kernel, bias, head_kernel, head_bias = weights
+    lstm = torch.nn.LSTM(kernel.shape[0], recurrent_kernel.shape[0], batch_first=True)
+    head = torch.nn.Linear(head_kernel.shape[0], 1)
+    with torch.no_grad():  # Keras (input, 4 * units) is PyTorch's (4 * hidden, input), transposed
+        lstm.weight_ih_l0.copy_(torch.from_numpy(kernel.T))
+        lstm.weight_hh_l0.copy_(torch.from_numpy(recurrent_kernel.T))
+        lstm.bias_ih_l0.copy_(torch.from_numpy(bias))
+        lstm.bias_hh_l0.zero_()  # PyTorch's second bias; only the sum counts
+        head.weight.copy_(torch.from_numpy(head_kernel.T))
+        head.bias.copy_(torch.from_numpy(head_bias))
+    # bias_hh is left out of the update: under SGD both biases would move by the same
+    # gradient step, so their sum, the one bias Keras has, would move twice as far.
+    trained = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, *head.parameters()]
+    optimizer = torch.optim.SGD(trained, lr=learning_rate)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        _, (h_n, _) = lstm(x)  # h_n: (layers, batch, units), the last step's h
+        loss = torch.nn.functional.mse_loss(head(h_n[-1]), y)
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    return step
+
+
+def timed_steps(step):
+    """Wraps `step() -> loss` as `run(n) -> (seconds of each step, loss of each step)`."""
+
+    def run_steps(n):
+        seconds, losses = [], []
+        for _ in range(n):
+            start = time.perf_counter()
+            losses.append(float(step()))
+            seconds.append(time.perf_counter() - start)
+        return seconds, losses
+
+    return run_steps
+
+
+def _nn_lstm_worker(batch_file, requests, replies):
+    # The child's side of NNLSTMProcess: one JSON line per request line `n`.
+    import torch
+
+    data = np.load(batch_file)
+    weights = [data[f"weight_{i}"] for i in range(5)]
+    step = nn_lstm_training_step(data["x"], data["y"], weights, float(data["learning_rate"]))
+    run_steps = timed_steps(step)
+    frameworks = [name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules]
+    print(
+        json.dumps(dict(frameworks=frameworks, torch=torch.__version__)), file=replies, flush=True
+    )
+    for line in requests:
+        seconds, losses = run_steps(int(line))
+        print(json.dumps(dict(seconds=seconds, losses=losses)), file=replies, flush=True)
+
+
+class NNLSTMProcess:
+    """The plain PyTorch model of `nn_lstm_training_step`, trained in a child process.
+
+    The child imports torch and NumPy only (it reports what it loaded in
+    `frameworks`) and times each step itself, so the round trip to it is not
+    counted. It starts at once and is waited for at the first call. Use it as a
+    context manager, or call `close`.
+
+    Args:
+        x, y: The batch every step trains on.
+        weights: The starting weights, a Keras LSTM -> Dense(1) model's `get_weights()`.
+        learning_rate: SGD's step size.
+
+    Attributes:
+        frameworks: The frameworks imported in the child, e.g. `["torch"]`.
+        torch_version: The child's torch version.
+    """
+
+    def __init__(self, x, y, weights, learning_rate):
+        self._folder = tempfile.TemporaryDirectory(prefix="lstmkit-nn-lstm-")
+        batch_file = os.path.join(self._folder.name, "batch.npz")
+        arrays = {f"weight_{i}": np.asarray(w, dtype="float32") for i, w in enumerate(weights)}
+        np.savez(batch_file, x=x, y=y, learning_rate=learning_rate, **arrays)
+        self._errors = open(os.path.join(self._folder.name, "stderr.txt"), "w+")
+        # -P: run this file by its path without putting lstmkit/ on sys.path, and
+        # without importing the lstmkit package (which imports Keras).
+        command = [sys.executable, "-P", os.path.abspath(__file__), "--nn-lstm-worker", batch_file]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, text=True
+        )
+        self._hello = None  # read on first use: the child starts while the parent works on
+
+    @property
+    def frameworks(self):
+        return self._ready()["frameworks"]
+
+    @property
+    def torch_version(self):
+        return self._ready()["torch"]
+
+    def _ready(self):
+        if self._hello is None:
+            self._hello = self._reply()
+        return self._hello
+
+    def _reply(self):
+        line = self._process.stdout.readline()
+        if not line:
+            self._errors.seek(0)
+            raise RuntimeError(f"the nn.LSTM process failed:\n{self._errors.read()[-3000:]}")
+        return json.loads(line)
+
+    def __call__(self, n):
+        """Trains `n` steps in the child: `(seconds of each step, loss of each step)`."""
+        self._ready()
+        print(n, file=self._process.stdin, flush=True)
+        reply = self._reply()
+        return reply["seconds"], reply["losses"]
+
+    def close(self):
+        if self._process.poll() is None:
+            self._process.stdin.close()
+            self._process.wait(timeout=60)
+        self._errors.close()
+        self._folder.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def time_in_turns(contenders, rounds, steps_per_round, on_round=None):
+    """Times contenders alternately: each round runs every contender's steps in turn.
+
+    Args:
+        contenders: `{name: run}`, `run(n)` taking n training steps and returning
+            `(seconds of each step, loss of each step)`, e.g. `timed_steps(step)` or
+            an `NNLSTMProcess`.
+        rounds: How many rounds.
+        steps_per_round: Steps per contender per round.
+        on_round: Optional `on_round(round_index, results)`, called after each round.
+
+    Returns:
+        `{name: {"seconds": [...], "losses": [...]}}`, every step in order.
+    """
+    results = {name: {"seconds": [], "losses": []} for name in contenders}
+    for round_index in range(rounds):
+        for name, run_steps in contenders.items():
+            seconds, losses = run_steps(steps_per_round)
+            results[name]["seconds"] += seconds
+            results[name]["losses"] += losses
+        if on_round is not None:
+            on_round(round_index, results)
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out")
     parser.add_argument("--distributed", type=int, default=0, metavar="N")
+    parser.add_argument("--nn-lstm-worker", metavar="BATCH_FILE", help=argparse.SUPPRESS)
     for name, value in DEFAULTS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value)
     args = vars(parser.parse_args(argv))
-    out, devices = args.pop("out"), args.pop("distributed")
+    out, devices, batch_file = args.pop("out"), args.pop("distributed"), args.pop("nn_lstm_worker")
+    if batch_file:
+        _nn_lstm_worker(batch_file, sys.stdin, sys.stdout)
+        return
+    if not out:
+        parser.error("--out is required")
     if devices:
         run_distributed(out, devices, **args)
     else:

@@ -134,6 +134,14 @@ def _directions(keras_layer, bidirectional, kind):
                 f"The PyTorch {kind} is one-directional (bidirectional=False), "
                 "but a Keras layer is keras.layers.Bidirectional."
             )
+        if keras_layer.merge_mode != "concat":
+            # nn.LSTM/nn.GRU concatenate the two directions; with another merge
+            # the weights would copy but the layer would compute something else.
+            raise ValueError(
+                f"Keras layer {keras_layer.name!r} has merge_mode={keras_layer.merge_mode!r}; "
+                f"a bidirectional PyTorch {kind} concatenates its directions: use "
+                'merge_mode="concat".'
+            )
         return [keras_layer.forward_layer, keras_layer.backward_layer]
     if bidirectional:
         raise ValueError(

@@ -9,10 +9,61 @@ and 02) and per-layer gradient norms while training (notebook 10).
 
 `fn` returns a scalar tensor. The three branches below do the same thing with
 their backend's tool: a GradientTape, `jax.value_and_grad`, `torch.autograd.grad`.
+Variables that `fn` assigns (a stateful layer's state, a dropout seed) end up
+assigned on every backend, as after a forward pass.
 """
 
 import keras
+import numpy as np
 from keras import ops
+
+
+class _UpdateRecordingScope(keras.StatelessScope):
+    """A StatelessScope that remembers which variables were assigned inside it.
+
+    JAX traces `fn`, so a variable assignment inside it (a stateful layer's
+    carried state, a dropout seed) cannot happen in place; it is recorded here
+    and applied once the gradient is computed, as TensorFlow and torch apply it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.updated = []
+
+    def add_update(self, update):
+        super().add_update(update)
+        if all(update[0] is not v for v in self.updated):
+            self.updated.append(update[0])
+
+
+def _jax_value_and_grad(function, arguments, state_mapping=None):
+    """`jax.value_and_grad` of `function(*arguments)`, applying variable updates after."""
+    import jax
+
+    updated = []
+
+    def traced(*values):
+        mapping = state_mapping(values) if state_mapping else None
+        with _UpdateRecordingScope(state_mapping=mapping, collect_losses=True) as scope:
+            out = function(*values)
+        _check_scalar(out)
+        updated[:] = scope.updated
+        return out, [scope.get_current_value(v) for v in scope.updated]
+
+    argnums = tuple(range(len(arguments)))
+    (value, new_values), grads = jax.value_and_grad(traced, argnums=argnums, has_aux=True)(
+        *arguments
+    )
+    for variable, new_value in zip(updated, new_values):
+        variable.assign(new_value)
+    return value, grads
+
+
+def _float_dtype(value):
+    """The array's own float dtype (float64 stays float64), floatx for the rest."""
+    dtype = getattr(value, "dtype", None)
+    name = keras.backend.standardize_dtype(dtype) if dtype is not None else ""
+    return name if name.startswith(("float", "bfloat")) else keras.config.floatx()
 
 
 def _check_scalar(value):
@@ -29,7 +80,9 @@ def gradients(fn, *tensors):
     Args:
         fn: A function of `len(tensors)` tensors returning a scalar tensor, written
             with `keras.ops` (it may call Keras layers).
-        *tensors: The points to differentiate at (arrays or tensors; float).
+        *tensors: The points to differentiate at (arrays or tensors). Float64
+            stays float64 where the backend computes in it (JAX only with
+            `jax_enable_x64`); other dtypes become `keras.config.floatx()`.
 
     Returns:
         `(value, grads)`: the scalar as a float, and one NumPy array per tensor,
@@ -37,7 +90,7 @@ def gradients(fn, *tensors):
     """
     if not tensors:
         raise ValueError("gradients(fn, *tensors) needs at least one tensor to differentiate by.")
-    tensors = [ops.convert_to_tensor(t, dtype=keras.config.floatx()) for t in tensors]
+    tensors = [ops.convert_to_tensor(t, dtype=_float_dtype(t)) for t in tensors]
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -48,14 +101,7 @@ def gradients(fn, *tensors):
         _check_scalar(value)
         grads = tape.gradient(value, tensors)
     elif backend == "jax":
-        import jax
-
-        def checked(*args):
-            out = fn(*args)
-            _check_scalar(out)
-            return out
-
-        value, grads = jax.value_and_grad(checked, argnums=tuple(range(len(tensors))))(*tensors)
+        value, grads = _jax_value_and_grad(fn, tensors)
     elif backend == "torch":
         import torch
 
@@ -93,20 +139,15 @@ def weight_gradients(fn, variables):
         _check_scalar(value)
         grads = tape.gradient(value, [v.value for v in variables])
     elif backend == "jax":
-        import jax
-
         # JAX differentiates functions of values, not stateful variables: the
         # StatelessScope makes the variables read the values being traced, and
         # collects what layers `add_loss` (activity regularisers) so that
         # `model.losses` sees it, as on the other backends.
-        def of_values(values):
-            mapping = list(zip(variables, values))
-            with keras.StatelessScope(state_mapping=mapping, collect_losses=True):
-                out = fn()
-            _check_scalar(out)
-            return out
-
-        value, grads = jax.value_and_grad(of_values)([v.value for v in variables])
+        value, (grads,) = _jax_value_and_grad(
+            lambda values: fn(),
+            [[v.value for v in variables]],
+            state_mapping=lambda args: list(zip(variables, args[0])),
+        )
     elif backend == "torch":
         import torch
 
@@ -129,6 +170,4 @@ def _to_numpy(grad, like):
 
 def global_norm(grads):
     """The L2 norm of a list of gradient arrays taken together."""
-    import numpy as np
-
     return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))

@@ -27,6 +27,8 @@ Three private Keras APIs are used, each where no public one exists; the Keras pi
 `AutocastScope` (mixed precision in `LSTM.gate_activations`).
 """
 
+import numbers
+
 import keras
 import numpy as np
 from keras import activations, constraints, initializers, ops, regularizers
@@ -48,9 +50,16 @@ def _get_activation(argument, value):
 
 
 def _check_rate(argument, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ValueError(f"Argument `{argument}` must be a float in [0, 1), received {value!r}.")
+    # numbers.Real takes Python and NumPy numbers alike (a sweep over np.linspace).
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(f"Argument `{argument}` must be a number in [0, 1), received {value!r}.")
     return float(value)
+
+
+def _check_units(value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"Argument `units` must be a positive integer, received {value!r}.")
+    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="lstmkit")
@@ -110,8 +119,7 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"Argument `units` must be a positive integer, received {units!r}.")
+        units = _check_units(units)
         # Keras's cell takes `implementation` (1: four matmuls, 2: one fused
         # matmul); both give the same numbers, and this cell always fuses.
         self.implementation = kwargs.pop("implementation", 2)
@@ -430,6 +438,14 @@ class LSTM(keras.layers.RNN):
                 f"received shape {tuple(sequences_shape)}."
             )
         super().build(sequences_shape, initial_state_shape)
+        if self.stateful:
+            # The carried state is read and written outside the compute dtype's
+            # reach: under mixed precision, torch's autocast hands RNN.call a
+            # cast copy of the float32 state to assign into, and the new state
+            # is lost (TensorFlow and JAX keep it). Keras's BatchNormalization
+            # keeps its moving statistics out of autocast the same way.
+            for state in self.states:
+                state._autocast = False
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         self._check_call(sequences, initial_state, mask)
@@ -509,7 +525,8 @@ class LSTM(keras.layers.RNN):
 
         Not the training path: a plain Python loop over time, so use it on a few
         sequences. `go_backwards` is honoured (the results stay indexed by input
-        position), and masked steps keep the previous state, as in `call`.
+        position), masked steps keep the previous state, and a stateful layer
+        starts from its carried state, as in `call` (which it leaves unchanged).
 
         Args:
             inputs: `(batch, time, features)`.
@@ -536,7 +553,9 @@ class LSTM(keras.layers.RNN):
     def _gate_activations(self, inputs, initial_state, mask):
         cell = self.cell
         batch_size, timesteps = inputs.shape[0], inputs.shape[1]
-        if initial_state is None:
+        if initial_state is None and self.stateful:
+            h, c = (ops.cast(ops.copy(s.value), self.compute_dtype) for s in self.states)
+        elif initial_state is None:
             h, c = cell.get_initial_state(batch_size)
         else:
             h, c = (ops.convert_to_tensor(s, dtype=self.compute_dtype) for s in initial_state)
@@ -570,6 +589,11 @@ class LSTM(keras.layers.RNN):
             raise ValueError(
                 "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
                 f"received shape {shape}."
+            )
+        if shape[1] == 0:
+            raise ValueError(
+                "lstmkit.layers.LSTM needs at least one time step, "
+                f"received input of shape {shape}."
             )
         if shape[-1] is not None and shape[-1] != self.cell.input_dim:
             raise ValueError(

@@ -26,7 +26,7 @@ def plot_history(history, metrics=None, title=None):
 
     Args:
         history: A `keras.callbacks.History` (what `fit` returns) or its `.history` dict.
-        metrics: Names to plot (default: every name without a `val_` prefix).
+        metrics: A name or names to plot (default: every name without a `val_` prefix).
         title: Optional figure title.
 
     Returns:
@@ -35,6 +35,8 @@ def plot_history(history, metrics=None, title=None):
     logs = getattr(history, "history", history)
     if not logs:
         raise ValueError("The history is empty: nothing was trained.")
+    if isinstance(metrics, str):
+        metrics = [metrics]
     metrics = metrics or [name for name in logs if not name.startswith("val_")]
     missing = [m for m in metrics if m not in logs]
     if missing:
@@ -105,15 +107,18 @@ _GATE_MEANINGS = {
 def _colour_scale(name, image):
     """(cmap, vmin, vmax, colour-bar label, ticks) for one panel of `plot_gates`.
 
-    Gates are sigmoids: 0 to 1. The candidate is a tanh: -1 to 1. Other entries (the
-    cell state, unbounded) get a range symmetric about zero, so that the neutral
-    colour is zero and the hue is the sign; its ends are written on the bar.
+    Gates of a sigmoid LSTM lie in 0 to 1; a tanh candidate in -1 to 1. Values
+    outside those ranges (another activation) widen the scale rather than be
+    clipped. Other entries (the cell state, unbounded) get a range symmetric about
+    zero, so that the neutral colour is zero and the hue is the sign; its ends are
+    written on the bar.
     """
-    if name.endswith("gate"):
+    low, high = float(np.min(image)), float(np.max(image))
+    if name.endswith("gate") and low >= 0.0 and high <= 1.0:
         return "viridis", 0.0, 1.0, _GATE_MEANINGS.get(name, "sigmoid, 0 to 1"), None
-    if name == "candidate":
+    if name == "candidate" and low >= -1.0 and high <= 1.0:
         return "coolwarm", -1.0, 1.0, "tanh, -1 to 1", None
-    limit = float(np.abs(image).max()) or 1.0
+    limit = max(abs(low), abs(high)) or 1.0
     return "coolwarm", -limit, limit, "blue < 0 < red", [-limit, 0.0, limit]
 
 
@@ -178,12 +183,14 @@ def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
     return fig
 
 
-def plot_gradient_norms(norms, ax=None, title=None):
-    """Gradient norm against time step, log scale, one line per series.
+def plot_gradient_norms(norms, ax=None, title=None, ylabel=r"$\|\partial h_T / \partial h_t\|$"):
+    r"""Gradient norm against time step, log scale, one line per series.
 
     Args:
-        norms: `{label: norms}` with `norms[t]` the norm of dL/dh_t, or
+        norms: `{label: norms}` with `norms[t]` the norm at step t, or
             `{label: (steps, norms)}`.
+        ylabel: What the norms are of; default the norm of dh_T/dh_t. Name what
+            you measured (e.g. `r"$\|\partial h_T / \partial x_t\|$"`).
 
     Returns:
         The Axes (y on a log scale).
@@ -198,7 +205,7 @@ def plot_gradient_norms(norms, ax=None, title=None):
         ax.plot(steps, values, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("time step t")
-    ax.set_ylabel(r"$\|\partial h_T / \partial h_t\|$")
+    ax.set_ylabel(ylabel)
     ax.legend()
     if title:
         ax.set_title(title)
@@ -245,8 +252,15 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
 
 def confusion_matrix(y_true, y_pred, num_classes):
     """Counts `(num_classes, num_classes)`: row = true class, column = predicted."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        outside = labels[(labels < 0) | (labels >= num_classes)]
+        if outside.size:  # np.add.at would count -1 in the last class
+            raise ValueError(
+                f"{name} has labels outside 0..{num_classes - 1}: {sorted(set(outside.tolist()))}."
+            )
     matrix = np.zeros((num_classes, num_classes), dtype="int64")
-    np.add.at(matrix, (np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()), 1)
+    np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 

@@ -1,10 +1,10 @@
-"""lstmkit.compare: the per-backend training run of notebook 11, checked in-process."""
+"""lstmkit.compare: the per-backend training run of notebook 11, and its timing helpers."""
 
 import json
-import os
 
 import keras
 import numpy as np
+import pytest
 
 from lstmkit import compare
 
@@ -53,4 +53,94 @@ def test_main_parses_sizes(tmp_path):
             "3",
         ]
     )
-    assert os.path.exists(tmp_path / f"{keras.backend.backend()}.keras")
+    backend = keras.backend.backend()
+    with open(tmp_path / f"{backend}.json") as f:
+        assert len(json.load(f)["losses"]) == 2  # --steps
+    model = keras.models.load_model(tmp_path / f"{backend}.keras")
+    assert model.input_shape == (None, 5, 2)  # --length
+    assert model.get_layer("lstm").units == 3  # --units
+    assert np.load(tmp_path / f"{backend}.npy").shape == (32, 1)
+
+
+def test_losses_are_each_steps_own_not_the_running_mean(tmp_path):
+    # With learning rate 0 every step's loss is its batch's loss under the start weights.
+    x, y, _ = compare.make_data(4, 8, 6, seed=0)
+    model = compare.build_model(6, 4, seed=0)
+    own = [
+        float(
+            np.mean(
+                (model.predict(x[k * 8 : (k + 1) * 8], verbose=0) - y[k * 8 : (k + 1) * 8]) ** 2
+            )
+        )
+        for k in range(4)
+    ]
+    keras_sgd = keras.optimizers.SGD
+
+    class Frozen(keras_sgd):
+        def __init__(self, *args, **kwargs):
+            super().__init__(0.0)
+
+    try:
+        keras.optimizers.SGD = Frozen
+        _, losses, _ = compare.train(x, y, 6, 4, 0, 8)
+    finally:
+        keras.optimizers.SGD = keras_sgd
+    np.testing.assert_allclose(losses, own, rtol=1e-4)
+    assert compare.per_step_losses([1.0, 2.0], [2, 1]) == [1.0, 4.0]
+
+
+def _timing_model(length, units, seed, learning_rate):
+    model = compare.build_model(length, units, seed)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    return model
+
+
+def test_nn_lstm_process_takes_keras_steps_in_a_torch_only_process():
+    x, y, _ = compare.make_data(1, 8, 6, seed=0)
+    model = _timing_model(6, 4, seed=0, learning_rate=0.1)
+    with compare.NNLSTMProcess(x, y, model.get_weights(), learning_rate=0.1) as nn_lstm:
+        seconds, torch_losses = nn_lstm(3)
+        assert nn_lstm.frameworks == ["torch"]  # no Keras, TensorFlow or JAX in the child
+    keras_losses = [float(model.train_on_batch(x, y)) for _ in range(3)]
+    assert len(seconds) == 3 and all(s > 0 for s in seconds)
+    # The same model, batch and SGD steps: bias_hh stays out of the update, or the
+    # second loss would already differ.
+    np.testing.assert_allclose(torch_losses, keras_losses, rtol=1e-5)
+    assert keras_losses[-1] < keras_losses[0]
+
+
+def test_nn_lstm_process_reports_a_failing_child():
+    x, y, _ = compare.make_data(1, 8, 6, seed=0)
+    weights = compare.build_model(6, 4, seed=0).get_weights()[:2]  # the bias and head missing
+    with pytest.raises(RuntimeError, match="nn.LSTM process failed"):
+        with compare.NNLSTMProcess(x, y, weights, learning_rate=0.1) as nn_lstm:
+            nn_lstm(1)
+
+
+def test_time_in_turns_alternates_and_keeps_every_step():
+    calls = []
+
+    def contender(name):
+        def run_steps(n):
+            calls.append((name, n))
+            return [0.001] * n, [float(len(calls))] * n
+
+        return run_steps
+
+    seen_rounds = []
+    results = compare.time_in_turns(
+        {"a": contender("a"), "b": contender("b")},
+        rounds=3,
+        steps_per_round=2,
+        on_round=lambda i, r: seen_rounds.append(i),
+    )
+    assert calls == [("a", 2), ("b", 2)] * 3
+    assert seen_rounds == [0, 1, 2]
+    assert results["a"]["losses"] == [1.0, 1.0, 3.0, 3.0, 5.0, 5.0]
+    assert len(results["b"]["seconds"]) == 6
+
+
+def test_timed_steps_times_each_step():
+    losses = iter([3.0, 2.0])
+    seconds, recorded = compare.timed_steps(lambda: next(losses))(2)
+    assert recorded == [3.0, 2.0] and len(seconds) == 2 and all(s >= 0 for s in seconds)

@@ -228,6 +228,17 @@ def test_bidirectional_around_a_backward_layer_is_refused():
         convert.torch_to_keras(gru, layer)
 
 
+@pytest.mark.parametrize("merge_mode", ["sum", "ave", "mul", None])
+def test_bidirectional_that_does_not_concatenate_is_refused(merge_mode):
+    layer = keras.layers.Bidirectional(LSTM(HIDDEN, return_sequences=True), merge_mode=merge_mode)
+    layer(keras.Input((TIME, FEATURES)))
+    lstm = torch.nn.LSTM(FEATURES, HIDDEN, bidirectional=True)
+    with pytest.raises(ValueError, match="concatenates its directions"):
+        convert.torch_to_keras(lstm, layer)
+    with pytest.raises(ValueError, match="concatenates its directions"):
+        convert.keras_to_torch(layer, lstm)
+
+
 @pytest.mark.parametrize("torch_class", [torch.nn.LSTM, torch.nn.GRU], ids=["lstm", "gru"])
 @pytest.mark.parametrize(
     "dtype, atol",

@@ -91,10 +91,23 @@ def test_input_must_be_a_tensor(value):
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "0.2"])
 def test_dropout_rate_range(rate):
-    with pytest.raises(ValueError, match=r"`dropout` must be a float in \[0, 1\), received"):
+    with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\), received"):
         LSTM(4, dropout=rate)
 
 
 def test_use_cudnn_true_is_refused_with_reason():
     with pytest.raises(ValueError, match=r"`use_cudnn` must be 'auto' or False"):
         LSTM(4, use_cudnn=True)
+
+
+def test_numpy_numbers_are_accepted_like_python_ones():
+    # A sweep over np.arange / np.linspace hands the layer NumPy scalars.
+    layer = LSTM(np.int64(4), dropout=np.float32(0.25))
+    assert layer.units == 4 and isinstance(layer.units, int)
+    assert layer.dropout == 0.25 and isinstance(layer.dropout, float)
+    assert layer(x).shape == (2, 4)
+
+
+def test_sequences_need_a_time_step():
+    with pytest.raises(ValueError, match=r"at least one time step"):
+        built()(np.zeros((2, 0, 3), "float32"))

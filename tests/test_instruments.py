@@ -338,6 +338,39 @@ def test_plot_attention_and_confusion_matrix():
     plt.close("all")
 
 
+def test_plots_refuse_or_widen_what_they_would_draw_wrongly():
+    with pytest.raises(ValueError, match="outside 0..1: \\[-1\\]"):
+        plots.confusion_matrix([0, 1, -1], [0, 1, 1], 2)  # -1 is no class, not the last one
+    fig = plots.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, metrics="loss")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss"]  # a name, not its letters
+    relu_candidate = np.linspace(-0.5, 6.0, 12).reshape(4, 3)  # (time, units), beyond tanh
+    fig = plots.plot_gates({"candidate": relu_candidate}, names=("candidate",))
+    assert fig.axes[0].images[0].get_clim() == (-6.0, 6.0)  # widened, not clipped at 1
+    ax = plots.plot_gradient_norms({"x": [1.0, 0.1]}, ylabel="norm of dh_T/dx_t")
+    assert ax.get_ylabel() == "norm of dh_T/dx_t"
+    plt.close("all")
+
+
+def test_gradients_keep_float64_where_the_backend_computes_it():
+    x = np.array([1.0 + 1e-9], "float64")
+    _, (grad,) = gradients.gradients(lambda a: ops.sum(ops.square(a - 1.0)), x)
+    if keras.backend.backend() == "jax":  # JAX computes in float32 unless jax_enable_x64
+        assert grad.dtype == np.float32
+    else:
+        assert grad.dtype == np.float64 and grad[0] == pytest.approx(2e-9, rel=1e-3)
+
+
+def test_gradients_through_a_stateful_layer_carry_its_state():
+    inputs = keras.Input((5, 3), batch_size=2)
+    layer = lstmkit.LSTM(4, stateful=True)
+    model = keras.Model(inputs, layer(inputs))
+    x = np.random.default_rng(3).normal(size=(2, 5, 3)).astype("float32")
+    value, (grad,) = gradients.gradients(lambda a: ops.sum(model(a)), x)
+    assert grad.shape == x.shape and np.abs(grad).max() > 0
+    state = ops.convert_to_numpy(layer.states[0].value)
+    assert np.abs(state).max() > 1e-3  # assigned as after a forward pass, on every backend
+
+
 def progress_model():
     keras.utils.set_random_seed(10)
     model = keras.Sequential([keras.Input((6, 2)), lstmkit.LSTM(4), keras.layers.Dense(1)])

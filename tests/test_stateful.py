@@ -181,6 +181,37 @@ def test_predict_and_evaluate_carry_state():
     assert abs(fresh_loss - carried_loss) > 1e-6
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_state_is_carried_under_mixed_precision(policy):
+    keras.config.set_dtype_policy(policy)
+    try:
+        model, layers, _ = build(CONFIGS["single"], stateful=True)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    x, y = make_data(CONFIGS["single"])
+    first = ops.convert_to_numpy(model([x[:BATCH]])).astype("float32")
+    carried = ops.convert_to_numpy(layers[0].states[0].value).astype("float32")
+    assert np.abs(carried).max() > 1e-2  # the state was written
+    second = ops.convert_to_numpy(model([x[:BATCH]])).astype("float32")
+    assert np.abs(first - second).max() > 1e-3  # and read back by the next batch
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert np.abs(ops.convert_to_numpy(layers[0].states[0].value)).max() > 1e-2
+
+
+def test_gate_activations_start_from_the_carried_state():
+    model, layers, _ = build(CONFIGS["single"], stateful=True)
+    layer = layers[0]
+    x, _ = make_data(CONFIGS["single"])
+    layer(x[:BATCH])  # carries a state into the next call
+    before = [ops.convert_to_numpy(s.value) for s in layer.states]
+    gates = layer.gate_activations(x[BATCH : 2 * BATCH])
+    np.testing.assert_allclose(  # gate_activations leaves the state alone...
+        [ops.convert_to_numpy(s.value) for s in layer.states], before
+    )
+    outputs = ops.convert_to_numpy(layer(x[BATCH : 2 * BATCH]))  # ...which call then uses
+    np.testing.assert_allclose(gates["hidden_state"], outputs, atol=1e-5)
+
+
 def test_state_stays_out_of_weights():
     # get_weights/set_weights and saving see the same weights as the stateless layer.
     stateful, _, _ = build(CONFIGS["single"], stateful=True)
@@ -189,20 +220,30 @@ def test_state_stays_out_of_weights():
     assert len(stateful.non_trainable_variables) > len(stateless.non_trainable_variables)
 
 
-@pytest.mark.parametrize("name", ["stacked", "bidirectional"])
-def test_same_weights_on_every_backend(name):
-    here = keras.backend.backend()
-    ours = weights(train_stateful(CONFIGS[name])[0])
-    for backend in sorted({"tensorflow", "jax", "torch"} - {here}):
+CROSS_BACKEND = ["stacked", "bidirectional"]
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="runs once, in the tensorflow session, where it trains under all three backends",
+)
+def test_same_weights_on_every_backend():
+    ours = {name: weights(train_stateful(CONFIGS[name])[0]) for name in CROSS_BACKEND}
+    for backend in ("jax", "torch"):
         env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS="1")
         run = subprocess.run(
-            [sys.executable, __file__, name], env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, __file__, *CROSS_BACKEND],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert run.returncode == 0, run.stderr[-3000:]
-        theirs = [np.array(w, "float32") for w in json.loads(run.stdout.strip().splitlines()[-1])]
-        assert_weights_close(ours, theirs)
+        theirs = json.loads(run.stdout.strip().splitlines()[-1])
+        for name in CROSS_BACKEND:
+            assert_weights_close(ours[name], [np.array(w, "float32") for w in theirs[name]])
 
 
 if __name__ == "__main__":
-    trained, _ = train_stateful(CONFIGS[sys.argv[1]])
-    print(json.dumps([w.tolist() for w in weights(trained)]))
+    trained = {name: weights(train_stateful(CONFIGS[name])[0]) for name in sys.argv[1:]}
+    print(json.dumps({name: [w.tolist() for w in ws] for name, ws in trained.items()}))

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import warnings
 
 import keras
 
@@ -54,12 +55,11 @@ REMOTE_FILES = {
         "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f",
         extract=True,
     ),
-    # Keras's own IMDB word index, with the md5 that keras.datasets.imdb pins.
-    "imdb_word_index": RemoteFile(
-        "imdb_word_index.json",
-        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb_word_index.json",
-        "bfafd718b763782e994055a2d397834f",
-        hash_algorithm="md5",
+    # Keras's own IMDB arrays, with the sha256 that keras.datasets.imdb pins.
+    "imdb": RemoteFile(
+        "imdb.npz",
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz",
+        "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
     ),
 }
 
@@ -150,7 +150,8 @@ def _offline_advice(remote):
 def seed_cache(source, destination=None):
     """Copies the course's dataset files found under `source` into the Keras cache.
 
-    Files are matched by name and must have the pinned hash; others are ignored.
+    Files are matched by name and must have the pinned hash; a file with a known
+    name and another hash is not copied, with a warning naming it.
 
     Args:
         source: A folder searched recursively (e.g. a copy of `shared/data`).
@@ -158,16 +159,31 @@ def seed_cache(source, destination=None):
 
     Returns:
         The list of copied file names.
+
+    Raises:
+        FileNotFoundError: `source` is not a folder.
     """
+    if not os.path.isdir(source):
+        raise FileNotFoundError(f"No folder {source} to seed the dataset cache from.")
     destination = destination or cache_dir()
     wanted = {remote.fname: remote for remote in REMOTE_FILES.values()}
     os.makedirs(destination, exist_ok=True)
-    copied = []
+    copied, damaged = [], []
     for folder, _, files in os.walk(source):
         for name in sorted(files):
             remote = wanted.get(name)
+            if remote is None:
+                continue
             path = os.path.join(folder, name)
-            if remote and _file_digest(path, remote.hash_algorithm) == remote.file_hash:
+            if _file_digest(path, remote.hash_algorithm) == remote.file_hash:
                 shutil.copyfile(path, os.path.join(destination, name))
                 copied.append(name)
+            else:
+                damaged.append(path)
+    if damaged:
+        warnings.warn(
+            f"Not copied, the hash is not the pinned one (damaged or not the genuine "
+            f"file): {', '.join(damaged)}.",
+            stacklevel=2,
+        )
     return sorted(set(copied))

@@ -112,7 +112,9 @@ def make_language_model_windows(ids, sequence_length):
     starts = np.arange(0, len(ids) - sequence_length - 1, sequence_length)  # (n,)
     if not len(starts):
         raise ValueError(
-            f"A stream of {len(ids)} tokens is too short for `sequence_length`={sequence_length}."
+            f"A stream of {len(ids)} tokens gives no window of `sequence_length`="
+            f"{sequence_length}: fastbook's starts, range(0, len(ids) - sequence_length - 1, "
+            f"sequence_length), need at least sequence_length + 2 = {sequence_length + 2} tokens."
         )
     positions = starts[:, None] + np.arange(sequence_length)[None, :]  # (n, sequence_length)
     return ids[positions], ids[positions + 1]

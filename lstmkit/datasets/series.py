@@ -178,7 +178,14 @@ def prepare_series(
         ("validation", start_validation - window, start_test),
         ("test", start_test - window, len(values)),
     ):
-        parts[name] = make_windows(scaled[max(lo, 0) : hi], window, horizon)
+        part = scaled[max(lo, 0) : hi]
+        if len(part) < window + horizon:  # name the part, not only its length
+            raise ValueError(
+                f"The {name} part of this {len(values)}-step series gives {len(part)} steps "
+                f"of windows, too few for window={window} + horizon={horizon}; use a "
+                "shorter window or larger split fractions."
+            )
+        parts[name] = make_windows(part, window, horizon)
     return PreparedSeries(
         scaler, parts["train"], parts["validation"], parts["test"], (start_validation, start_test)
     )

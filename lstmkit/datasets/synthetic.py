@@ -66,9 +66,12 @@ def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, se
     Tokens are 1..num_classes (0 is padding). The tag of step t is
     `(v[t-1] + v[t+1]) % num_classes`, where `v = token - 1` and a missing
     neighbour (before the start or after the end) counts as 0. The next token
-    is drawn independently of everything before it, so a model that reads left
-    to right cannot know `v[t+1]` and scores `1 / num_classes` at best; one that
-    also reads right to left can score 100%.
+    is drawn independently of everything before it, so at every step that has a
+    next token a model that reads left to right cannot know `v[t+1]` and scores
+    `1 / num_classes` at best there. At the last step of a sequence the tag is
+    `v[t-1]` alone — knowable, if the reader can tell that the step is the last
+    (it can when every sequence has the same length). A model that also reads
+    right to left can score 100% everywhere.
 
     Args:
         num_samples: Number of sequences.

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lstmkit.datasets._checks import positive_int, split_fractions
-from lstmkit.datasets.cache import DatasetUnavailableError, cache_dir, fetch
+from lstmkit.datasets.cache import fetch
 
 
 class CharVocabulary:
@@ -190,18 +190,15 @@ def read_spa_eng():
 def load_imdb(num_words=20000, maxlen=None):
     """IMDB reviews as word ids, through `keras.datasets.imdb` (needs internet once).
 
+    `imdb.npz` is fetched like the other files (pinned hash, `seed_cache` finds it),
+    then read by Keras's loader.
+
     Returns:
         `((x_train, y_train), (x_test, y_test))` as `keras.datasets.imdb.load_data`.
     """
     num_words = positive_int("num_words", num_words)
-    try:
-        return keras.datasets.imdb.load_data(num_words=num_words, maxlen=maxlen)
-    except Exception as error:
-        raise DatasetUnavailableError(
-            "keras.datasets.imdb could not load imdb.npz "
-            "(https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz): "
-            f"{error}. Without internet, put a genuine copy into {cache_dir()}."
-        ) from None
+    path = fetch("imdb")  # the pinned file, from the cache or downloaded once
+    return keras.datasets.imdb.load_data(path=path, num_words=num_words, maxlen=maxlen)
 
 
 def make_text_vectorizer(texts, max_tokens=20000, sequence_length=48):
