@@ -1,8 +1,11 @@
 """lstmkit: the library behind the course.
 
 lstmkit.LSTM / lstmkit.layers      the LSTM layer and cell, in keras.ops
+lstmkit.stateful                   Keras's SimpleRNN and GRU with stateful training on every backend
 lstmkit.convert                    weights between PyTorch nn.LSTM / nn.GRU and Keras
 lstmkit.datasets                   synthetic tasks and real datasets
+lstmkit.ngram                      n-gram language models (Kneser-Ney, Witten-Bell)
+lstmkit.sampling                   the next token: greedy, temperature, top-k; generate
 lstmkit.gradients                  gradients on every backend
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention

@@ -1,0 +1,185 @@
+"""lstmkit.sampling: the next-token distribution under temperature and top-k, draws, generation."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import lstmkit
+from lstmkit.sampling import generate, next_token_probabilities, sample_next_token
+
+LOGITS = np.array([[2.0, 1.0, 0.5, -1.0, 0.0], [0.0, 3.0, -2.0, 1.0, 1.0]])
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def entropy(p):
+    return float(-np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)))
+
+
+def test_temperature_one_is_the_model_softmax():
+    expected = ops.convert_to_numpy(ops.softmax(ops.convert_to_tensor(LOGITS), axis=-1))
+    np.testing.assert_allclose(next_token_probabilities(LOGITS), expected, atol=1e-6)
+
+
+def test_temperature_divides_the_logits():
+    np.testing.assert_allclose(next_token_probabilities(LOGITS, 0.5), softmax(LOGITS / 0.5))
+    np.testing.assert_allclose(next_token_probabilities(LOGITS, 1.5), softmax(LOGITS / 1.5))
+
+
+def test_temperature_orders_the_entropy_from_greedy_to_uniform():
+    entropies = [entropy(next_token_probabilities(LOGITS[0], t)) for t in (0, 0.5, 1, 1.5, 100)]
+    assert entropies[0] == 0.0  # greedy: one token
+    assert all(a < b for a, b in zip(entropies, entropies[1:]))
+    assert entropies[-1] == pytest.approx(np.log(5), abs=1e-3)  # near uniform
+
+
+def test_greedy_is_the_argmax():
+    probabilities = next_token_probabilities(LOGITS, temperature=0)
+    np.testing.assert_array_equal(probabilities, np.eye(5)[LOGITS.argmax(axis=-1)])
+    np.testing.assert_array_equal(sample_next_token(LOGITS, temperature=0), [0, 1])
+
+
+def test_top_k_keeps_the_k_largest_renormalised():
+    probabilities = next_token_probabilities(LOGITS, top_k=2)
+    np.testing.assert_array_equal(probabilities > 0, [[1, 1, 0, 0, 0], [0, 1, 0, 1, 0]])
+    expected = softmax(np.array([2.0, 1.0]))
+    np.testing.assert_allclose(probabilities[0, :2], expected)
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0)
+
+
+def test_masked_logits_stay_impossible():
+    logits = np.array([1.0, -np.inf, 0.0])
+    for temperature in (0.5, 1.0, 3.0):
+        assert next_token_probabilities(logits, temperature)[1] == 0.0
+    assert not np.any(sample_next_token(np.tile(logits, (500, 1)), seed=0) == 1)
+
+
+def test_draws_follow_the_distribution():
+    logits = np.tile(LOGITS[0], (40_000, 1))
+    for temperature, top_k in ((1.0, None), (0.5, None), (1.5, 3)):
+        ids = sample_next_token(logits, temperature, top_k, seed=0)  # (40000,)
+        frequencies = np.bincount(ids, minlength=5) / len(ids)
+        expected = next_token_probabilities(LOGITS[0], temperature, top_k)
+        np.testing.assert_allclose(frequencies, expected, atol=0.01)
+
+
+def test_seeded_draws_repeat_and_differ_between_seeds():
+    logits = np.tile(LOGITS[1], (50, 1))
+    first = sample_next_token(logits, seed=3)
+    np.testing.assert_array_equal(first, sample_next_token(logits, seed=3))
+    assert (first != sample_next_token(logits, seed=4)).any()
+    assert first.shape == (50,) and first.dtype == np.int32
+
+
+def test_backend_tensors_are_accepted():
+    tensor = ops.convert_to_tensor(LOGITS.astype("float32"))
+    np.testing.assert_allclose(
+        next_token_probabilities(tensor, 0.5), softmax(LOGITS / 0.5), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(temperature=-0.1),
+        dict(temperature=float("nan")),
+        dict(temperature=float("inf")),
+        dict(temperature="hot"),
+        dict(temperature=True),
+        dict(top_k=0),
+        dict(top_k=6),
+        dict(top_k=2.5),
+        dict(top_k=True),
+    ],
+)
+def test_bad_arguments_raise(kwargs):
+    with pytest.raises(ValueError):
+        next_token_probabilities(LOGITS, **kwargs)
+    with pytest.raises(ValueError):
+        sample_next_token(LOGITS, seed=0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "logits", [np.float64(1.0), np.zeros((2, 0)), np.array([1.0, np.nan]), [-np.inf, -np.inf]]
+)
+def test_bad_logits_raise(logits):
+    with pytest.raises(ValueError):
+        sample_next_token(logits, seed=0)
+
+
+def test_bad_seed_raises():
+    with pytest.raises(ValueError):
+        sample_next_token(LOGITS, seed="zero")
+
+
+# ----------------------------------------------------------------------------
+# generate
+# ----------------------------------------------------------------------------
+
+VOCABULARY, UNITS = 7, 8
+
+
+def language_model(batch_size=None, stateful=False):
+    ids = keras.Input((None,), batch_size=batch_size, dtype="int32")
+    hidden = keras.layers.Embedding(VOCABULARY, 4)(ids)
+    hidden = lstmkit.LSTM(UNITS, return_sequences=True, stateful=stateful)(hidden)
+    logits = keras.layers.Dense(VOCABULARY)(hidden)  # (batch, time, vocabulary)
+    model = keras.Model(ids, logits)
+    rng = np.random.default_rng(0)  # large weights: the text so far changes the distribution
+    model.set_weights([rng.normal(0, 1.0, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+PROMPTS = np.array([[1, 2, 3, 4], [6, 5, 0, 2]], dtype="int32")
+
+
+@pytest.mark.parametrize("temperature", [0, 1.0])
+def test_a_stateful_model_generates_what_the_stateless_one_does(temperature):
+    """Fed one token at a time, the carried state stands for the whole text so far."""
+    stateless = language_model()
+    stateful = language_model(batch_size=2, stateful=True)
+    expected = generate(stateless, PROMPTS, 8, temperature=temperature, seed=0)
+    produced = generate(stateful, PROMPTS, 8, temperature=temperature, seed=0)
+    np.testing.assert_array_equal(produced, expected)
+    assert produced.shape == (2, 8) and produced.dtype == np.int32
+    # generate resets the state first: a second call repeats the first.
+    np.testing.assert_array_equal(generate(stateful, PROMPTS, 8, temperature, seed=0), produced)
+
+
+def test_the_prompt_matters():
+    model = language_model(batch_size=1, stateful=True)
+    first = generate(model, PROMPTS[:1], 12, temperature=1.0, seed=0)
+    other = generate(model, PROMPTS[1:], 12, temperature=1.0, seed=0)
+    assert (first != other).any()
+
+
+def test_generate_one_prompt_and_top_k():
+    model = language_model(batch_size=1, stateful=True)
+    new = generate(model, PROMPTS[0], 20, top_k=2, seed=1)
+    assert new.shape == (20,)
+    greedy = generate(model, PROMPTS[0], 20, temperature=0)
+    np.testing.assert_array_equal(generate(model, PROMPTS[0], 20, top_k=1, seed=5), greedy)
+
+
+@pytest.mark.parametrize(
+    "prompt, num_tokens",
+    [
+        (PROMPTS.astype("float32"), 3),
+        (PROMPTS[:, :0], 3),
+        (PROMPTS[None], 3),
+        (PROMPTS, 0),
+        (PROMPTS, 2.0),
+    ],
+)
+def test_generate_bad_arguments_raise(prompt, num_tokens):
+    with pytest.raises(ValueError):
+        generate(language_model(), prompt, num_tokens)
+
+
+def test_generate_checks_the_stateful_batch_size():
+    with pytest.raises(ValueError, match="batches of 2"):
+        generate(language_model(batch_size=2, stateful=True), PROMPTS[:1], 3)

@@ -1,0 +1,103 @@
+"""lstmkit.stateful: Keras's SimpleRNN and GRU, trained with `stateful=True` on every backend.
+
+The reference is truncated BPTT by definition (as in test_stateful.py): a stateless
+layer handed the carried state through `initial_state`, batch after batch, the state
+computed with the weights before each update.
+"""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from lstmkit.stateful import GRU, SimpleRNN
+
+BATCH, TIME, FEATURES, UNITS, BATCHES, EPOCHS = 4, 6, 3, 5, 3, 2
+LAYERS = {"SimpleRNN": SimpleRNN, "GRU": GRU}
+
+
+def make_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(BATCHES * BATCH, TIME, FEATURES)).astype("float32")
+    y = rng.normal(size=(BATCHES * BATCH, TIME, 1)).astype("float32")
+    return x, y
+
+
+def build(layer_class, stateful, explicit_state=False):
+    x_in = keras.Input((TIME, FEATURES), batch_size=BATCH)
+    layer = layer_class(
+        UNITS, stateful=stateful, return_sequences=True, return_state=explicit_state
+    )
+    h0 = keras.Input((UNITS,), batch_size=BATCH)
+    if explicit_state:
+        hidden, h_last = layer(x_in, initial_state=[h0])
+    else:
+        hidden = layer(x_in)
+    outputs = keras.layers.Dense(1)(hidden)
+    model = keras.Model([x_in, h0] if explicit_state else x_in, outputs)
+    rng = np.random.default_rng(1)  # the same start on every backend
+    model.set_weights(
+        [rng.uniform(-0.5, 0.5, size=w.shape).astype("float32") for w in model.get_weights()]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    state_model = keras.Model([x_in, h0], h_last) if explicit_state else None
+    return model, layer, state_model
+
+
+def weights(model):
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_fit_equals_explicit_truncated_bptt(name):
+    x, y = make_data()
+    model, layer, _ = build(LAYERS[name], stateful=True)
+    model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+
+    reference, _, state_model = build(LAYERS[name], stateful=False, explicit_state=True)
+    state = np.zeros((BATCH, UNITS), "float32")
+    for _ in range(EPOCHS):
+        for k in range(BATCHES):
+            batch = slice(k * BATCH, (k + 1) * BATCH)
+            carried = ops.convert_to_numpy(state_model([x[batch], state]))
+            reference.train_on_batch([x[batch], state], y[batch])
+            state = carried
+
+    for a, b in zip(weights(model), weights(reference)):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    carried_by_fit = ops.convert_to_numpy(layer.states[0].value)
+    np.testing.assert_allclose(carried_by_fit, state, atol=1e-5, rtol=0)
+    assert np.abs(carried_by_fit).max() > 1e-3  # a real state, not zeros
+
+    stateless, _, _ = build(LAYERS[name], stateful=False)
+    stateless.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+    difference = max(np.abs(a - b).max() for a, b in zip(weights(model), weights(stateless)))
+    assert difference > 1e-4  # the carried state changed the training
+
+    layer.reset_states()
+    assert np.abs(ops.convert_to_numpy(layer.states[0].value)).max() == 0.0
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_stateless_is_keras_layer(name):
+    x, _ = make_data()
+    ours, _, _ = build(LAYERS[name], stateful=False)
+    keras_class = getattr(keras.layers, name)
+    theirs, _, _ = build(keras_class, stateful=False)
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ours(x[:BATCH])), ops.convert_to_numpy(theirs(x[:BATCH])), atol=1e-6
+    )
+    assert isinstance(ours.layers[1], keras_class)
+    assert len(ours.get_weights()) == len(theirs.get_weights())  # the state is not a weight
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_saved_and_loaded(name, tmp_path):
+    model, _, _ = build(LAYERS[name], stateful=True)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded.layers[1]) is LAYERS[name]
+    for a, b in zip(weights(model), weights(loaded)):
+        np.testing.assert_array_equal(a, b)
