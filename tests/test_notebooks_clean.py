@@ -52,3 +52,27 @@ def test_lesson_structure(path):
     assert 'os.environ.setdefault("KERAS_BACKEND"' in first_code.split("import keras")[0]
     assert "set_random_seed" in code
     assert "assert " in code and "record(" in code
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_seed_is_one_line_the_runner_can_change(path):
+    # `python3 run.py course --seed N` rewrites this line to check the asserts under other seeds.
+    cells = json.loads(path.read_text())["cells"]
+    first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert re.search(r"(?m)^SEED = \d+\b", first_code), "first code cell defines `SEED = <int>`"
+    assert "set_random_seed(SEED)" in first_code
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_fit_shows_progress(path):
+    # A silent fit is a silent cell: a fit with verbose=0 needs a ProgressLine beside it.
+    cells = json.loads(path.read_text())["cells"]
+    silent = [
+        i
+        for i, cell in enumerate(cells)
+        if cell["cell_type"] == "code"
+        and ".fit(" in "".join(cell["source"])
+        and re.search(r"verbose\s*=\s*0", "".join(cell["source"]))
+        and "ProgressLine" not in "".join(cell["source"])
+    ]
+    assert not silent, f"cells {silent} call fit(verbose=0) without a ProgressLine"
