@@ -13,6 +13,7 @@ draw into. Every heatmap has a colour bar, on a scale stated in its docstring.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -48,6 +49,7 @@ def plot_history(history, metrics=None, title=None):
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.set_ylabel(name)
         ax.legend()
     if title:

@@ -258,6 +258,17 @@ def test_plot_history_draws_train_and_validation():
     plt.close("all")
 
 
+@pytest.mark.parametrize("epochs", [2, 3, 7])
+def test_plot_history_ticks_whole_epochs(epochs):
+    fig = plots.plot_history({"loss": list(range(epochs, 0, -1))})
+    (ax,) = fig.axes
+    fig.canvas.draw()
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    plt.close("all")
+
+
 def test_plot_forecast_marks_the_boundary():
     ax = plots.plot_forecast(
         np.arange(10), np.arange(10.0), {"model": (np.arange(7, 10), [7, 8, 9.5])}, boundary=7
