@@ -1,7 +1,8 @@
 """lstmkit: the library behind the course.
 
 lstmkit.LSTM / lstmkit.layers      the LSTM layer and cell, in keras.ops
-lstmkit.stateful                   Keras's SimpleRNN and GRU with stateful training on every backend
+lstmkit.SimpleRNN / .stateful      Keras's SimpleRNN and GRU, with stateful training on every
+                                   backend (and SimpleRNN's loop cheaper on torch)
 lstmkit.convert                    weights between PyTorch nn.LSTM / nn.GRU and Keras
 lstmkit.datasets                   synthetic tasks and real datasets
 lstmkit.ngram                      n-gram language models (Kneser-Ney, Witten-Bell)
@@ -14,19 +15,39 @@ lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 """
 
-from lstmkit import callbacks, compare, convert, datasets, gradients, layers, plots, report
+from lstmkit import (
+    callbacks,
+    compare,
+    convert,
+    datasets,
+    gradients,
+    layers,
+    ngram,
+    plots,
+    report,
+    sampling,
+    seq2seq,
+    stateful,
+)
 from lstmkit.layers import LSTM, LSTMCell
+from lstmkit.stateful import GRU, SimpleRNN
 
 __all__ = [
     "LSTM",
     "LSTMCell",
+    "GRU",
+    "SimpleRNN",
     "callbacks",
     "compare",
     "convert",
     "datasets",
     "gradients",
     "layers",
+    "ngram",
     "plots",
     "report",
+    "sampling",
+    "seq2seq",
+    "stateful",
 ]
 __version__ = "0.1.0"
