@@ -624,6 +624,11 @@ def run_backend(backend, paths, out, seed=None, cell_timeout=900, data=None):
             figures_file.unlink()
         os.environ[FIGURES_ENV_NAME] = str(figures_file)
         seconds, error = execute_notebook(nb, path.parent, cell_timeout)
+        # nbformat requires a kernelspec's display_name; a notebook stripped without
+        # one would otherwise stop the whole run at the export.
+        kernelspec = nb.metadata.get("kernelspec")
+        if kernelspec is not None and "display_name" not in kernelspec:
+            kernelspec["display_name"] = kernelspec.get("name", "python3")
         nbformat.write(nb, backend_dir / path.name)
         html_text, _ = HTMLExporter().from_notebook_node(nb)
         (backend_dir / f"{path.stem}.html").write_text(html_text, encoding="utf-8")

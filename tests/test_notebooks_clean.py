@@ -76,3 +76,11 @@ def test_every_fit_shows_progress(path):
         and "ProgressLine" not in "".join(cell["source"])
     ]
     assert not silent, f"cells {silent} call fit(verbose=0) without a ProgressLine"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_valid_nbformat(path):
+    # The runner writes and exports each executed notebook; nbformat refuses an
+    # invalid one (e.g. a kernelspec stripped of its display_name).
+    nbformat = pytest.importorskip("nbformat")
+    nbformat.validate(nbformat.read(path, as_version=4))
