@@ -313,8 +313,53 @@ def _loop_in_python(
     return output, stacked, states  # (batch, units), (time or 1, batch, units), states
 
 
+class CarriedState:
+    """Mixin for a `keras.layers.RNN` subclass: truncated BPTT with `stateful=True`.
+
+    Keras 3.15's RNN carries no state through `fit` on JAX and fails on PyTorch
+    when `stateful=True`. Three changes make it carry the state on every backend:
+
+    1. The state variables are kept out of autocast. Under mixed precision,
+       torch's autocast hands `RNN.call` a cast copy of the float32 state to
+       assign into, and the new state is lost (TensorFlow and JAX keep it).
+       Keras's BatchNormalization keeps its moving statistics out the same way.
+    2. Each call starts from a copy of the carried state. On torch, the state
+       variable's own tensor would enter the autograd graph (as h_0 of
+       h_0 @ U), and `RNN.call` then overwrites that tensor in place with the
+       new state, so backward fails ("modified by an inplace operation"). The
+       copy is also where truncated backpropagation through time truncates: it
+       carries values from the previous batch, never gradients.
+    3. The carried state is listed in `variables` (not in `weights`). It is
+       layer state, like a dropout seed. Keras's RNN keeps it out of `weights`
+       (so get_weights/set_weights and saving match the stateless layer) by not
+       tracking it at all, and then JAX's trainer, which passes only `variables`
+       into its stateless train step and keeps only their new values, reads it
+       as a constant. Listed here, the state travels through the train step on
+       every backend and still stays out of `weights`.
+    """
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
+        if self.stateful:
+            for state in self.states:
+                state._autocast = False
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if initial_state is None and self.stateful:
+            initial_state = [ops.copy(state.value) for state in self.states]
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    @property
+    def variables(self):
+        variables = super().variables
+        if self.stateful and self.states is not None:
+            known = {id(v) for v in variables}
+            variables += [state for state in self.states if id(state) not in known]
+        return variables
+
+
 @keras.saving.register_keras_serializable(package="lstmkit")
-class LSTM(keras.layers.RNN):
+class LSTM(CarriedState, keras.layers.RNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
 
     A drop-in for `keras.layers.LSTM`: the same arguments, the same weights and
@@ -437,27 +482,11 @@ class LSTM(keras.layers.RNN):
                 "lstmkit.layers.LSTM needs a known feature size (the last axis), "
                 f"received shape {tuple(sequences_shape)}."
             )
-        super().build(sequences_shape, initial_state_shape)
-        if self.stateful:
-            # The carried state is read and written outside the compute dtype's
-            # reach: under mixed precision, torch's autocast hands RNN.call a
-            # cast copy of the float32 state to assign into, and the new state
-            # is lost (TensorFlow and JAX keep it). Keras's BatchNormalization
-            # keeps its moving statistics out of autocast the same way.
-            for state in self.states:
-                state._autocast = False
+        super().build(sequences_shape, initial_state_shape)  # CarriedState keeps the state
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         self._check_call(sequences, initial_state, mask)
-        if initial_state is None and self.stateful:
-            # Start from a copy of the carried state. On torch, the state
-            # variable's own tensor would enter the autograd graph (as h_0 of
-            # h_0 @ U), and `RNN.call` then overwrites that tensor in place with
-            # the new state, so backward fails ("modified by an inplace
-            # operation"). The copy is also where truncated backpropagation
-            # through time truncates: it carries values from the previous batch,
-            # never gradients, on every backend.
-            initial_state = [ops.copy(state.value) for state in self.states]
+        # CarriedState.call starts a stateful layer from a copy of its state.
         return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -504,21 +533,6 @@ class LSTM(keras.layers.RNN):
             projected_step, projected, list(initial_state), **options
         )
         return last_output, ops.transpose(outputs, (1, 0, 2)), states  # (batch, time, units)
-
-    @property
-    def variables(self):
-        # The carried state of a stateful layer is layer state, like a dropout
-        # seed. Keras's RNN keeps it out of `weights` (so get_weights/set_weights
-        # and saving match the stateless layer) by not tracking it at all, and
-        # then JAX's trainer, which passes only `variables` into its stateless
-        # train step and keeps only their new values, reads it as a constant:
-        # fit carries no state on JAX. Listed here, the state travels through
-        # the train step on every backend and still stays out of `weights`.
-        variables = super().variables
-        if self.stateful and self.states is not None:
-            known = {id(v) for v in variables}
-            variables += [state for state in self.states if id(state) not in known]
-        return variables
 
     def gate_activations(self, inputs, initial_state=None, mask=None):
         """Runs the layer step by step and keeps every gate, for plots.

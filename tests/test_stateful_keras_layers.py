@@ -101,3 +101,21 @@ def test_saved_and_loaded(name, tmp_path):
     assert type(loaded.layers[1]) is LAYERS[name]
     for a, b in zip(weights(model), weights(loaded)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_state_is_carried_under_mixed_precision(name):
+    # torch's autocast would hand RNN.call a cast copy of the float32 state to
+    # assign into; CarriedState keeps the state out of autocast.
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model, layer, _ = build(LAYERS[name], stateful=True)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    x, y = make_data()
+    first = ops.convert_to_numpy(model(x[:BATCH])).astype("float32")
+    assert np.abs(ops.convert_to_numpy(layer.states[0].value)).max() > 1e-2  # written
+    second = ops.convert_to_numpy(model(x[:BATCH])).astype("float32")
+    assert np.abs(first - second).max() > 1e-3  # and read back by the next batch
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert np.abs(ops.convert_to_numpy(layer.states[0].value).astype("float32")).max() > 1e-2
