@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 BATCH, TIMESTEPS, FEATURES, UNITS = 64, 100, 32, 128
 CASES = ("last", "sequences", "mask", "dropout")
@@ -109,6 +108,7 @@ def measure(cases, rounds, warmup):
     import keras
 
     import lstmkit
+    from lstmkit import compare
 
     keras.utils.set_random_seed(0)
     results = {}
@@ -120,16 +120,11 @@ def measure(cases, rounds, warmup):
         }
         if keras.backend.backend() == "torch":
             steps["nn.LSTM"] = torch_step(case, x, y, lengths)
-        for step in steps.values():
-            for _ in range(warmup):
-                step()
-        times = {name: [] for name in steps}
-        for _ in range(rounds):
-            for name, step in steps.items():
-                start = time.perf_counter()
-                step()
-                times[name].append(time.perf_counter() - start)
-        results[case] = {name: _median(t) for name, t in times.items()}
+        contenders = {name: compare.timed_steps(step) for name, step in steps.items()}
+        for run_steps in contenders.values():
+            run_steps(warmup)
+        timing = compare.time_in_turns(contenders, rounds, steps_per_round=1)
+        results[case] = {name: _median(run["seconds"]) for name, run in timing.items()}
     return results
 
 
