@@ -13,6 +13,7 @@ lstmkit.plots                      training curves, forecasts, gates, attention
 lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
+lstmkit.verdict                    which of two models wins, with its interval, as a sentence
 """
 
 from lstmkit import (
@@ -28,6 +29,7 @@ from lstmkit import (
     sampling,
     seq2seq,
     stateful,
+    verdict,
 )
 from lstmkit.layers import LSTM, LSTMCell
 from lstmkit.stateful import GRU, SimpleRNN
@@ -49,5 +51,6 @@ __all__ = [
     "sampling",
     "seq2seq",
     "stateful",
+    "verdict",
 ]
 __version__ = "0.1.0"
