@@ -136,14 +136,19 @@ def sample_next_token(logits, temperature=1.0, top_k=None, seed=None):
 
 
 def _stateful_layers(model):
-    """The layers of `model` with `stateful=True`, looking inside wrappers (Bidirectional)."""
-    found = []
-    for layer in model.layers:
-        inner = [
-            getattr(layer, name, None) for name in ("forward_layer", "backward_layer", "layer")
-        ]
-        found += [x for x in (layer, *inner) if getattr(x, "stateful", False)]
-    return found
+    """Every layer of `model` with `stateful=True`, at any depth.
+
+    A stateful layer may sit inside a sub-model (a trained body wrapped in a
+    new `Sequential`) or a wrapper (`Bidirectional`): each must be found, or
+    `generate` would take the stateless path and the layer would carry its
+    state from one call into the next. Keras's `_flatten_layers` walks every
+    tracked sublayer, however deep.
+    """
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if getattr(layer, "stateful", False)
+    ]
 
 
 def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=None):

@@ -123,14 +123,17 @@ def test_bad_seed_raises():
 VOCABULARY, UNITS = 7, 8
 
 
-def language_model(batch_size=None, stateful=False):
+def language_model(batch_size=None, stateful=False, seed=0, remember=False):
     ids = keras.Input((None,), batch_size=batch_size, dtype="int32")
     hidden = keras.layers.Embedding(VOCABULARY, 4)(ids)
     hidden = lstmkit.LSTM(UNITS, return_sequences=True, stateful=stateful)(hidden)
     logits = keras.layers.Dense(VOCABULARY)(hidden)  # (batch, time, vocabulary)
     model = keras.Model(ids, logits)
-    rng = np.random.default_rng(0)  # large weights: the text so far changes the distribution
-    model.set_weights([rng.normal(0, 1.0, w.shape).astype("float32") for w in model.get_weights()])
+    rng = np.random.default_rng(seed)  # large weights: the text so far changes the distribution
+    weights = [rng.normal(0, 1.0, w.shape).astype("float32") for w in model.get_weights()]
+    if remember:  # forget gates open: a state left over from an earlier call changes the tokens
+        weights[3][UNITS : 2 * UNITS] = 4.0  # the LSTM's bias, forget block
+    model.set_weights(weights)
     return model
 
 
@@ -183,3 +186,23 @@ def test_generate_bad_arguments_raise(prompt, num_tokens):
 def test_generate_checks_the_stateful_batch_size():
     with pytest.raises(ValueError, match="batches of 2"):
         generate(language_model(batch_size=2, stateful=True), PROMPTS[:1], 3)
+
+
+@pytest.mark.parametrize("wrapping", ["sequential", "functional"])
+def test_a_stateful_layer_inside_a_sub_model_is_found_and_reset(wrapping):
+    """A trained body reused inside a new model: its stateful LSTM sits one level down.
+
+    Before, `generate` looked at the top-level layers only, took the stateless path,
+    and called the model on the whole text at every step while the LSTM carried its
+    state from the previous call: other tokens, and a second call differed from the first.
+    """
+    stateless = language_model(seed=1, remember=True)
+    body = language_model(batch_size=2, stateful=True, seed=1, remember=True)
+    ids = keras.Input((None,), batch_size=2, dtype="int32")
+    if wrapping == "sequential":
+        wrapped = keras.Sequential([ids, body])
+    else:
+        wrapped = keras.Model(ids, body(ids))
+    expected = generate(stateless, PROMPTS, 8, temperature=0)
+    np.testing.assert_array_equal(generate(wrapped, PROMPTS, 8, temperature=0), expected)
+    np.testing.assert_array_equal(generate(wrapped, PROMPTS, 8, temperature=0), expected)
