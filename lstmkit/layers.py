@@ -152,6 +152,10 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
 
         self.state_size = [units, units]
         self.output_size = units
+        # Keras 3.15's torch `ops.matmul` computes float64 @ float64 in float32
+        # (its result_type of two torch float64 dtypes is float32); einsum keeps
+        # float64, so a float64 layer computes in float64 there as elsewhere.
+        self._exact_float64 = keras.backend.backend() == "torch" and self.compute_dtype == "float64"
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -224,7 +228,7 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         """
         masks = self.get_dropout_mask(inputs) if training and self.dropout > 0 else None
         if masks is None:
-            z = ops.matmul(inputs, self.kernel)  # (..., 4 * units)
+            z = self._matmul(inputs, self.kernel)  # (..., 4 * units)
         else:
             z = self._masked_matmul(inputs, masks, self.kernel)  # (..., 4 * units)
         if self.use_bias:
@@ -236,14 +240,20 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         if training and self.recurrent_dropout > 0:
             masks = self.get_recurrent_dropout_mask(h)
             return self._masked_matmul(h, masks, self.recurrent_kernel)  # (batch, 4 * units)
-        return ops.matmul(h, self.recurrent_kernel)  # (batch, 4 * units)
+        return self._matmul(h, self.recurrent_kernel)  # (batch, 4 * units)
 
     def _masked_matmul(self, x, masks, weights):
         # One shared mask: one matmul. One mask per gate: one matmul per gate block.
         if len(masks) == 1:
-            return ops.matmul(x * masks[0], weights)
+            return self._matmul(x * masks[0], weights)
         blocks = ops.split(weights, 4, axis=-1)
-        return ops.concatenate([ops.matmul(x * m, w) for m, w in zip(masks, blocks)], axis=-1)
+        return ops.concatenate([self._matmul(x * m, w) for m, w in zip(masks, blocks)], axis=-1)
+
+    def _matmul(self, x, weights):
+        """`x @ weights` for `x` of shape `(..., in)`, in the layer's compute dtype."""
+        if self._exact_float64:
+            return ops.einsum("...i,ij->...j", x, weights)
+        return ops.matmul(x, weights)
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
