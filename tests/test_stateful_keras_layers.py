@@ -119,3 +119,24 @@ def test_state_is_carried_under_mixed_precision(name):
     assert np.abs(first - second).max() > 1e-3  # and read back by the next batch
     model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     assert np.abs(ops.convert_to_numpy(layer.states[0].value).astype("float32")).max() > 1e-2
+
+
+@pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.parametrize("unroll", [False, True])
+def test_masked_backwards_equals_keras(name, unroll):
+    """Masked, read backwards, unrolled or not: the numbers of Keras's layer (unrolled
+    nowhere). Guards against Keras 3.15's torch loop, which fails with `unroll=True,
+    go_backwards=True` and a mask (`torch.flip` of a tuple); lstmkit's SimpleRNN and
+    masked GRU loop in Python on torch."""
+    x, _ = make_data()
+    x = x[:BATCH]
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 4:] = mask[2, :2] = False
+    options = dict(go_backwards=True, return_sequences=True, return_state=True)
+    theirs = getattr(keras.layers, name)(UNITS, **options)
+    ours = LAYERS[name](UNITS, unroll=unroll, **options)
+    theirs(x)
+    ours(x)
+    ours.set_weights(theirs.get_weights())
+    for a, b in zip(ours(x, mask=mask), theirs(x, mask=mask)):
+        np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-6)
