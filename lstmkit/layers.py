@@ -346,6 +346,10 @@ class CarriedState:
        into its stateless train step and keeps only their new values, reads it
        as a constant. Listed here, the state travels through the train step on
        every backend and still stays out of `weights`.
+
+    And one change to masked outputs (`_zero_outputs_before_first_step`): at masked
+    steps before a row's first real step the output is 0 on every backend, for
+    both values of `unroll`.
     """
 
     def build(self, sequences_shape, initial_state_shape=None):
@@ -357,7 +361,35 @@ class CarriedState:
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if initial_state is None and self.stateful:
             initial_state = [ops.copy(state.value) for state in self.states]
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        result = super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        if mask is None or self.zero_output_for_mask:
+            return result
+        if self.return_state:
+            output, *states = result
+            return self._zero_outputs_before_first_step(output, mask), *states
+        return self._zero_outputs_before_first_step(result, mask)
+
+    def _zero_outputs_before_first_step(self, output, mask):
+        """0 at the masked steps that come before a row's first real step.
+
+        A masked step repeats the previous output; before the first real step there
+        is none, and Keras's loops give 0 there on TensorFlow, on PyTorch and on JAX
+        with `unroll=True`. JAX's scan with `unroll=False` repeats `states[0]`
+        instead (keras/src/backend/jax/rnn.py), which there is the initial `h`, so
+        with a non-zero initial state (stateful, `initial_state`) and left padding
+        the outputs depended on the backend. This makes them 0 everywhere; after
+        the first real step nothing changes.
+        """
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        real = ops.cast(mask, "bool")  # (batch, time)
+        if not self.return_sequences:  # the last output: 0 for a row with no real step
+            started = ops.any(real, axis=1, keepdims=True)  # (batch, 1)
+            return ops.where(started, output, ops.zeros_like(output))
+        if self.go_backwards:  # the outputs are in reading order
+            real = ops.flip(real, axis=1)
+        started = ops.cumsum(ops.cast(real, "int32"), axis=1) > 0  # (batch, time)
+        return ops.where(ops.expand_dims(started, -1), output, ops.zeros_like(output))
 
     @property
     def variables(self):

@@ -391,3 +391,45 @@ def test_float64_layer_computes_in_float64(masked):
     np.testing.assert_allclose(outputs, numpy_lstm(x, *weights), atol=1e-13, rtol=0)
     gates = layer.gate_activations(x, mask=mask)
     np.testing.assert_allclose(gates["hidden_state"], numpy_lstm(x, *weights), atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_masked_steps_before_the_first_real_step_give_zeros(
+    layer_name, go_backwards, return_sequences
+):
+    """With a non-zero initial state, left padding and `zero_output_for_mask=False`, the
+    outputs before a row's first real step are 0 on every backend and for both `unroll`.
+
+    Guards against Keras 3.15's JAX loop with `unroll=False`, which repeats the initial
+    `h` there (TensorFlow, PyTorch and JAX with `unroll=True` give 0).
+    """
+    ours_class, keras_class = getattr(lstmkit, layer_name), getattr(keras.layers, layer_name)
+    options = dict(return_sequences=return_sequences, go_backwards=go_backwards)
+    x = inputs(22)
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, :2] = False  # padding first in reading order: on the left, or the right going back
+    mask[0, -2:] = False
+    mask[1] = False  # a row with no real step at all
+    num_states = 2 if layer_name == "LSTM" else 1
+    rng = np.random.default_rng(23)
+    state = [rng.uniform(0.5, 1.0, (BATCH, UNITS)).astype("float32") for _ in range(num_states)]
+    reference = keras_class(UNITS, **options)
+    reference(x)
+    outputs = {}
+    for unroll in (False, True):
+        layer = ours_class(UNITS, unroll=unroll, **options)
+        layer(x)
+        layer.set_weights(reference.get_weights())
+        outputs[unroll] = to_numpy(layer(x, mask=mask, initial_state=state))
+    np.testing.assert_allclose(outputs[False], outputs[True], atol=ATOL)
+    expected = to_numpy(reference(x, mask=mask, initial_state=state, training=False))
+    real = mask[:, ::-1] if go_backwards else mask  # in reading order
+    before = np.cumsum(real, axis=1) == 0  # True before the first real step
+    if return_sequences:
+        expected = np.where(before[..., None], 0.0, expected)
+    else:
+        expected = np.where(before.all(axis=1, keepdims=True), 0.0, expected)
+    np.testing.assert_allclose(outputs[False], expected, atol=ATOL)
+    assert np.abs(outputs[False]).max() > 0.1  # the real steps are not zeros
