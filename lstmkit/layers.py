@@ -429,7 +429,7 @@ class LSTM(CarriedState, keras.layers.RNN):
             always runs the `keras.ops` path).
 
     Call arguments:
-        inputs: `(batch, time, features)`.
+        sequences: `(batch, time, features)`.
         mask: Boolean `(batch, time)`: `False` steps are skipped, the state
             passing through unchanged. Padding may be on either side.
         training: Whether dropout applies.
@@ -505,13 +505,16 @@ class LSTM(CarriedState, keras.layers.RNN):
         )
         self.use_cudnn = use_cudnn
 
-    def __call__(self, inputs, *args, **kwargs):
-        if not (hasattr(inputs, "shape") and hasattr(inputs, "dtype")):
+    def __call__(self, *args, **kwargs):
+        # The sequences come first, or by keyword, as `call` names them.
+        sequences = args[0] if args else kwargs.get("sequences")
+        if not (hasattr(sequences, "shape") and hasattr(sequences, "dtype")):
             raise TypeError(
                 "lstmkit.layers.LSTM expects a tensor or array of shape "
-                f"(batch, time, features), received {type(inputs).__name__}: {inputs!r:.80}"
+                f"(batch, time, features), received {type(sequences).__name__}: "
+                f"{sequences!r:.80}"
             )
-        return super().__call__(inputs, *args, **kwargs)
+        return super().__call__(*args, **kwargs)
 
     def build(self, sequences_shape, initial_state_shape=None):
         if len(sequences_shape) != 3:

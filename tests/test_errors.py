@@ -111,3 +111,17 @@ def test_numpy_numbers_are_accepted_like_python_ones():
 def test_sequences_need_a_time_step():
     with pytest.raises(ValueError, match=r"at least one time step"):
         built()(np.zeros((2, 0, 3), "float32"))
+
+
+def test_sequences_by_keyword_as_keras_takes_them():
+    """`layer(sequences=x)` works, as for keras.layers.LSTM (before: a TypeError, missing
+    `inputs`)."""
+    layer = LSTM(4, return_state=True)
+    output, h, c = layer(sequences=x, initial_state=[np.ones((2, 4), "float32")] * 2)
+    assert output.shape == h.shape == c.shape == (2, 4)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(output),
+        keras.ops.convert_to_numpy(layer(x, initial_state=[np.ones((2, 4), "float32")] * 2)[0]),
+    )
+    with pytest.raises(TypeError, match=r"expects a tensor or array"):
+        layer(sequences=[1, 2])
