@@ -213,11 +213,18 @@ class NGramModel:
 
     def bits_per_token(self, ids, order=None):
         """The cross-entropy of `ids` in bits per id: mean of -log2 `probabilities`."""
-        return float(-np.mean(np.log2(self.probabilities(ids, order))))
+        return _mean_bits(self.probabilities(ids, order))
 
     def bits_by_order(self, ids):
         """`{n: bits per id}` for every order n = 1..`self.order`, in one pass."""
         return {
-            k + 1: float(-np.mean(np.log2(p)))
+            k + 1: _mean_bits(p)
             for k, p in enumerate(self._probabilities_by_order(ids, self.order))
         }
+
+
+def _mean_bits(probabilities):
+    # The mean of nothing is no cross-entropy: NumPy would give nan and a warning.
+    if not len(probabilities):
+        raise ValueError("No ids to score: argument `ids` is empty.")
+    return float(-np.mean(np.log2(probabilities)))

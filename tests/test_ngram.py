@@ -114,3 +114,14 @@ def test_bad_use_raises():
             model.probabilities(np.array([0, 1]), order=order)
     with pytest.raises(ValueError):
         model.probabilities(np.array([0, 7]))
+
+
+def test_empty_ids_are_refused_not_scored_nan():
+    """The mean over no ids is no score: before, nan and NumPy RuntimeWarnings."""
+    model = NGramModel(3, 5).fit(np.array([0, 1, 2, 3, 4, 0, 1, 2]))
+    empty = np.array([], dtype="int64")
+    assert model.probabilities(empty).shape == (0,)  # no ids, no probabilities: fine
+    with pytest.raises(ValueError, match="No ids to score"):
+        model.bits_per_token(empty)
+    with pytest.raises(ValueError, match="No ids to score"):
+        model.bits_by_order(empty)
