@@ -21,9 +21,16 @@ sorted arrays with `np.searchsorted`, so any order fits and a model of a few mil
 characters takes seconds.
 """
 
+import numbers
+
 import numpy as np
 
 SMOOTHINGS = ("kneser_ney", "witten_bell")
+
+
+def _is_integer(value):
+    """A Python or NumPy integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _as_ids(ids, vocabulary_size, argument="ids"):
@@ -120,7 +127,7 @@ class NGramModel:
 
     def __init__(self, order, vocabulary_size, smoothing="kneser_ney"):
         for name, value in (("order", order), ("vocabulary_size", vocabulary_size)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            if not _is_integer(value) or value < 1:
                 raise ValueError(
                     f"Argument `{name}` must be a positive integer, received {value!r}."
                 )
@@ -207,7 +214,7 @@ class NGramModel:
                 `self.order`.
         """
         order = self.order if order is None else order
-        if not isinstance(order, (int, np.integer)) or not 1 <= order <= self.order:
+        if not _is_integer(order) or not 1 <= order <= self.order:
             raise ValueError(f"Argument `order` must be in 1..{self.order}, received {order!r}.")
         return self._probabilities_by_order(ids, order)[-1]
 

@@ -27,6 +27,7 @@ run can tell apart from its own noise, not a proof that the two are equal.
 """
 
 import dataclasses
+import numbers
 
 import numpy as np
 
@@ -195,7 +196,11 @@ def paired_bootstrap(
     """
     _check_common(names, confidence, margin)
     a, b = _paired_arrays(scores_a, scores_b, minimum=2)
-    if not isinstance(resamples, int) or resamples < 100:
+    if (
+        not isinstance(resamples, numbers.Integral)
+        or isinstance(resamples, bool)
+        or resamples < 100
+    ):
         raise ValueError(f"Argument `resamples` must be an int >= 100, received {resamples!r}.")
     rng = np.random.default_rng(seed)
     count = a.shape[0]

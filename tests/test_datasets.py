@@ -567,3 +567,22 @@ def test_download_with_another_hash_is_a_value_error_naming_both_hashes(tmp_path
     assert expected in text and hashlib.sha256(content).hexdigest() in text
     assert "Could not download" not in text
     assert not os.path.exists(cached)  # the wrong bytes are not left in the cache
+
+
+def test_numpy_numbers_are_accepted_like_python_ones():
+    """A sweep over np.linspace hands out NumPy numbers: np.float32 fractions were refused
+    (np.float64, a subclass of float, was accepted), as the layers accept both."""
+    values = np.arange(10.0)
+    expected = [len(part) for part in datasets.chronological_split(values, 0.2, 0.1)]
+    for fraction in (np.float32(0.2), np.float64(0.2), np.float16(0.2)):
+        parts = datasets.chronological_split(values, fraction, np.float32(0.1))
+        assert [len(part) for part in parts] == expected
+    data = datasets.make_human_numbers()
+    assert len(data.windows(train_fraction=np.float32(0.8))["train"][0]) == len(
+        data.windows(train_fraction=0.8)["train"][0]
+    )
+    x, y = datasets.make_windows(np.arange(10.0), window=np.int32(3), horizon=np.int64(1))
+    assert x.shape == (7, 3, 1)
+    for bad in (True, "0.2", None):
+        with pytest.raises(ValueError, match="must be a fraction"):
+            datasets.chronological_split(values, bad, 0.1)

@@ -125,3 +125,12 @@ def test_empty_ids_are_refused_not_scored_nan():
         model.bits_per_token(empty)
     with pytest.raises(ValueError, match="No ids to score"):
         model.bits_by_order(empty)
+
+
+def test_numpy_integers_are_accepted_and_bools_refused():
+    model = NGramModel(np.int32(3), np.int64(5)).fit(np.array([0, 1, 2, 3, 4, 0, 1, 2]))
+    ids = np.array([0, 1, 2])
+    expected = model.probabilities(ids, order=2)
+    np.testing.assert_allclose(model.probabilities(ids, order=np.int8(2)), expected)
+    with pytest.raises(ValueError, match="`order` must be in 1..3, received True"):
+        model.probabilities(ids, order=True)  # before: read silently as order 1

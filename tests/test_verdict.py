@@ -119,3 +119,11 @@ def test_the_sentence_shows_names_values_and_interval():
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_numpy_integers_are_accepted_for_resamples():
+    a, b = _scores(0.8, count=300), _scores(0.7, count=300, seed=5)
+    expected = paired_bootstrap(a, b, resamples=1000)
+    assert paired_bootstrap(a, b, resamples=np.int64(1000)) == expected
+    with pytest.raises(ValueError, match="resamples"):
+        paired_bootstrap(a, b, resamples=True)

@@ -1,18 +1,27 @@
-"""Argument checks shared by the dataset modules: each error names the argument."""
+"""Argument checks shared by the dataset modules: each error names the argument.
 
-import numpy as np
+`numbers.Integral` and `numbers.Real` take Python and NumPy numbers alike (a sweep
+over `np.linspace` hands out `np.float32`), as the layers' checks do; bools are refused.
+"""
+
+import numbers
 
 SPLITS = ("train", "validation", "test")
 
 
 def positive_int(name, value, minimum=1):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"Argument `{name}` must be an integer >= {minimum}, received {value!r}.")
     return int(value)
 
 
+def is_real(value):
+    """A Python or NumPy real number, not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def fraction(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+    if not is_real(value) or not 0 <= value < 1:
         raise ValueError(f"Argument `{name}` must be a fraction in [0, 1), received {value!r}.")
     return float(value)
 

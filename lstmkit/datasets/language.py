@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from lstmkit.datasets._checks import SPLITS, positive_int, split_fractions
+from lstmkit.datasets._checks import SPLITS, is_real, positive_int, split_fractions
 from lstmkit.datasets.text import read_sentence_polarity, read_spa_eng
 
 
@@ -227,11 +227,7 @@ class HumanNumbers:
         Returns:
             `{"train": (x, y), "validation": (x, y)}`, int32 `(n, sequence_length)` each.
         """
-        if (
-            not isinstance(train_fraction, (int, float))
-            or isinstance(train_fraction, bool)
-            or not 0 < train_fraction < 1
-        ):
+        if not is_real(train_fraction) or not 0 < train_fraction < 1:
             raise ValueError(
                 "Argument `train_fraction` must be a fraction in (0, 1), received "
                 f"{train_fraction!r}."
