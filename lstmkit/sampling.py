@@ -151,6 +151,20 @@ def _stateful_layers(model):
     ]
 
 
+def _check_prompt_ids(prompt, vocabulary_size):
+    """Refuses an id below 0 or, when the vocabulary size is known, past its end."""
+    outside = prompt < 0
+    if vocabulary_size is not None:
+        outside |= prompt >= vocabulary_size
+    if outside.any():
+        where = tuple(int(i) for i in np.argwhere(outside)[0])
+        known = f"0..{vocabulary_size - 1}" if vocabulary_size is not None else "ids >= 0"
+        raise ValueError(
+            f"Argument `prompt_ids` holds id {prompt[where]} at index {where}, outside "
+            f"the model's vocabulary ({known})."
+        )
+
+
 def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=None):
     """Continues each prompt with `num_tokens` tokens chosen one at a time.
 
@@ -192,6 +206,12 @@ def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=No
         )
     temperature = _check_temperature(temperature)
     rng = _generator(seed)
+    # The ids the model writes are the ids it reads: a prompt id outside its
+    # vocabulary is refused here, by name, before the model sees it (JAX's
+    # Embedding would give NaN rows, reported as NaN logits).
+    outputs = getattr(model, "outputs", None)
+    vocabulary_size = outputs[0].shape[-1] if outputs else None
+    _check_prompt_ids(prompt, vocabulary_size)
     texts = prompt.reshape(-1, prompt.shape[-1]).astype("int32")  # (batch, time)
     stateful_layers = _stateful_layers(model)
     stateful = bool(stateful_layers)
@@ -208,6 +228,8 @@ def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=No
             logits = model.predict_on_batch(texts[:, t : t + 1])  # (batch, 1, vocab)
     else:
         logits = model(texts, training=False)  # (batch, time, vocab)
+    if vocabulary_size is None:  # a model without symbolic outputs: known now
+        _check_prompt_ids(prompt, logits.shape[-1])
     new = []
     for step in range(num_tokens):
         ids = sample_next_token(logits[:, -1], temperature, top_k, seed=rng)  # (batch,)

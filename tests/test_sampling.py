@@ -206,3 +206,14 @@ def test_a_stateful_layer_inside_a_sub_model_is_found_and_reset(wrapping):
     expected = generate(stateless, PROMPTS, 8, temperature=0)
     np.testing.assert_array_equal(generate(wrapped, PROMPTS, 8, temperature=0), expected)
     np.testing.assert_array_equal(generate(wrapped, PROMPTS, 8, temperature=0), expected)
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+@pytest.mark.parametrize("bad_id", [VOCABULARY, 99, -1])
+def test_prompt_ids_outside_the_vocabulary_are_named(stateful, bad_id):
+    """Before, TensorFlow and PyTorch failed inside Embedding.call and JAX (whose gather
+    fills an out-of-range row with NaN) reported NaN logits."""
+    model = language_model(batch_size=1, stateful=True) if stateful else language_model()
+    prompt = np.array([1, 2, bad_id])
+    with pytest.raises(ValueError, match=rf"holds id {bad_id} at index \(2,\), outside"):
+        generate(model, prompt, 3, seed=0)
