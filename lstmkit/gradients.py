@@ -160,9 +160,11 @@ def weight_gradients(fn, variables):
 
 
 def _to_numpy(grad, like):
-    """A gradient as NumPy; zeros where the function did not depend on the input."""
+    """A gradient as NumPy; zeros where the function did not depend on the input, in
+    the input's dtype (as the gradient of a used input of that dtype would be)."""
     if grad is None:
-        return ops.convert_to_numpy(ops.zeros(ops.shape(like), dtype=keras.config.floatx()))
+        dtype = keras.backend.standardize_dtype(like.dtype)
+        return ops.convert_to_numpy(ops.zeros(ops.shape(like), dtype=dtype))
     if hasattr(grad, "detach"):
         grad = grad.detach()
     return ops.convert_to_numpy(grad)

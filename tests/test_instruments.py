@@ -449,3 +449,17 @@ def test_progress_line_shows_where_early_stopping_stopped(capsys):
     progress = callbacks.ProgressLine("early")
     model.fit(x, y, epochs=10, verbose=0, callbacks=[stop, progress])
     assert progress.text.startswith("early  epoch 2/10  loss ")
+
+
+def test_zeros_for_an_unused_input_keep_its_dtype():
+    """Before, an unused float64 input got float32 zeros (floatx) beside a float64 gradient."""
+    used, unused = np.ones(2, "float64"), np.ones(3, "float64")
+    _, (grad_used, grad_unused) = gradients.gradients(lambda a, b: ops.sum(a**2), used, unused)
+    assert grad_unused.dtype == grad_used.dtype  # float64, or float32 on JAX without x64
+    np.testing.assert_array_equal(grad_unused, 0.0)
+    layer = keras.layers.Dense(2, dtype="float64")
+    layer.build((None, 3))
+    _, (_, grad_bias) = gradients.weight_gradients(
+        lambda: ops.sum(ops.matmul(np.ones((1, 3)), layer.kernel)), layer.trainable_variables
+    )
+    assert grad_bias.dtype == ops.convert_to_numpy(layer.bias).dtype  # float32 on JAX, no x64
