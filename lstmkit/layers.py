@@ -120,9 +120,7 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         **kwargs,
     ):
         units = _check_units(units)
-        # Keras's cell takes `implementation` (1: four matmuls, 2: one fused
-        # matmul); both give the same numbers, and this cell always fuses.
-        self.implementation = kwargs.pop("implementation", 2)
+        implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.units = units
         self.activation = _get_activation("activation", activation)
@@ -142,11 +140,14 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
 
         self.dropout = _check_rate("dropout", dropout)
         self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
-        # Keras's cell draws one mask per gate block with recurrent dropout (or
-        # implementation=1) and one shared mask otherwise; drawing the same way
-        # keeps the two layers equal under the same seed.
-        four_masks = self.recurrent_dropout > 0 or self.implementation == 1
-        self.dropout_mask_count = 4 if four_masks else 1
+        # Keras's cell takes `implementation` (1: one matmul per gate block, 2:
+        # one fused matmul; the same numbers) and switches to 1 under recurrent
+        # dropout, where each gate block gets its own dropout mask. This cell
+        # fuses whenever there is one mask, and sets `implementation` (and its
+        # config) as Keras's cell does. Drawing the masks the same way keeps the
+        # two layers equal under the same seed.
+        self.implementation = 1 if self.recurrent_dropout > 0 else implementation
+        self.dropout_mask_count = 4 if self.implementation == 1 else 1
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
 

@@ -110,3 +110,15 @@ def test_saved_under_this_backend_loads_under_another(tmp_path, other):
     np.testing.assert_allclose(
         np.load(tmp_path / "y.npy"), ops.convert_to_numpy(model(x)), atol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"recurrent_dropout": 0.2}, {"implementation": 1}, {"dropout": 0.3}]
+)
+def test_implementation_is_keras_value(options):
+    """Keras's cell switches to implementation 1 under recurrent dropout (one mask per gate
+    block); before, lstmkit's cell drew those four masks but kept reporting 2."""
+    ours, theirs = LSTM(3, **options), keras.layers.LSTM(3, **options)
+    assert ours.cell.implementation == theirs.cell.implementation
+    assert ours.get_config()["implementation"] == theirs.cell.implementation
+    assert LSTM.from_config(ours.get_config()).cell.implementation == theirs.cell.implementation
