@@ -289,9 +289,10 @@ def _loop_in_python(
     states,
     go_backwards=False,
     mask=None,
+    unroll=False,
+    input_length=None,
     zero_output_for_mask=False,
     return_all_outputs=True,
-    **_,
 ):
     """`keras.src.backend.rnn(..., time_major=True)` for an eager backend: a Python loop.
 
@@ -301,7 +302,17 @@ def _loop_in_python(
     returns `(last_output, outputs, states)`, outputs time-major in the order the steps
     were taken; masked steps keep the previous state and output (or a zero
     output with `zero_output_for_mask`).
+
+    Keras's arguments, and no others (a misspelt one is a TypeError): `unroll`
+    changes nothing here (a Python loop is unrolled already) and `input_length`
+    must be the length of `inputs` when given.
     """
+    del unroll  # every step is its own Python call either way
+    if input_length is not None and input_length != inputs.shape[0]:
+        raise ValueError(
+            f"Argument `input_length` is {input_length}, but the inputs have "
+            f"{inputs.shape[0]} steps."
+        )
     steps = ops.unstack(inputs, axis=0)  # time x (batch, ...)
     keeps = None
     if mask is not None:

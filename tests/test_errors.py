@@ -125,3 +125,23 @@ def test_sequences_by_keyword_as_keras_takes_them():
     )
     with pytest.raises(TypeError, match=r"expects a tensor or array"):
         layer(sequences=[1, 2])
+
+
+def test_python_loop_takes_keras_options_and_refuses_others():
+    """`_loop_in_python` takes the options of Keras's `backend.rnn` (and ignores `unroll`,
+    which a Python loop is already); before, `**_` swallowed a misspelt one silently."""
+    from lstmkit.layers import _loop_in_python
+
+    steps = keras.ops.convert_to_tensor(np.ones((4, 2, 3), "float32"))  # (time, batch, features)
+    states = [keras.ops.zeros((2, 3))]
+
+    def step(x_t, states):
+        h = states[0] + x_t
+        return h, [h]
+
+    last, outputs, _ = _loop_in_python(step, steps, states, unroll=True, input_length=4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(last), 4.0)
+    with pytest.raises(TypeError, match="go_backward"):
+        _loop_in_python(step, steps, states, go_backward=True)
+    with pytest.raises(ValueError, match="`input_length` is 5"):
+        _loop_in_python(step, steps, states, input_length=5)
