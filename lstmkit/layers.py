@@ -56,6 +56,30 @@ def _check_rate(argument, value):
     return float(value)
 
 
+def _check_sequences_shape(shape, built_features=None):
+    """The checks on a `(batch, time, features)` shape, before and after `build`."""
+    shape = tuple(shape)
+    if len(shape) != 3:
+        raise ValueError(
+            "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
+            f"received shape {shape}."
+        )
+    if shape[1] == 0:
+        raise ValueError(
+            f"lstmkit.layers.LSTM needs at least one time step, received input of shape {shape}."
+        )
+    if shape[-1] is None:
+        raise ValueError(
+            "lstmkit.layers.LSTM needs a known feature size (the last axis), "
+            f"received shape {shape}."
+        )
+    if built_features is not None and shape[-1] != built_features:
+        raise ValueError(
+            f"lstmkit.layers.LSTM was built for {built_features} features, "
+            f"received input with {shape[-1]} (shape {shape})."
+        )
+
+
 def _check_units(value):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"Argument `units` must be a positive integer, received {value!r}.")
@@ -516,6 +540,7 @@ class LSTM(CarriedState, keras.layers.RNN):
             **kwargs,
         )
         self.use_cudnn = use_cudnn
+        self.input_spec = keras.layers.InputSpec(ndim=3)  # as keras.layers.LSTM
 
     def __call__(self, *args, **kwargs):
         # The sequences come first, or by keyword, as `call` names them.
@@ -526,19 +551,12 @@ class LSTM(CarriedState, keras.layers.RNN):
                 f"(batch, time, features), received {type(sequences).__name__}: "
                 f"{sequences!r:.80}"
             )
+        # Before Keras checks `input_spec`, so that the message names the layout.
+        _check_sequences_shape(sequences.shape)
         return super().__call__(*args, **kwargs)
 
     def build(self, sequences_shape, initial_state_shape=None):
-        if len(sequences_shape) != 3:
-            raise ValueError(
-                "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
-                f"received shape {tuple(sequences_shape)}."
-            )
-        if sequences_shape[-1] is None:
-            raise ValueError(
-                "lstmkit.layers.LSTM needs a known feature size (the last axis), "
-                f"received shape {tuple(sequences_shape)}."
-            )
+        _check_sequences_shape(sequences_shape)
         super().build(sequences_shape, initial_state_shape)  # CarriedState keeps the state
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -656,21 +674,7 @@ class LSTM(CarriedState, keras.layers.RNN):
 
     def _check_call(self, sequences, initial_state, mask):
         shape = tuple(sequences.shape)
-        if len(shape) != 3:
-            raise ValueError(
-                "lstmkit.layers.LSTM expects 3-D input (batch, time, features), "
-                f"received shape {shape}."
-            )
-        if shape[1] == 0:
-            raise ValueError(
-                "lstmkit.layers.LSTM needs at least one time step, "
-                f"received input of shape {shape}."
-            )
-        if shape[-1] is not None and shape[-1] != self.cell.input_dim:
-            raise ValueError(
-                f"lstmkit.layers.LSTM was built for {self.cell.input_dim} features, "
-                f"received input with {shape[-1]} (shape {shape})."
-            )
+        _check_sequences_shape(shape, built_features=self.cell.input_dim)
         if initial_state is not None:
             states = (
                 list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]

@@ -145,3 +145,16 @@ def test_python_loop_takes_keras_options_and_refuses_others():
         _loop_in_python(step, steps, states, go_backward=True)
     with pytest.raises(ValueError, match="`input_length` is 5"):
         _loop_in_python(step, steps, states, input_length=5)
+
+
+def test_shape_checks_are_the_same_in_build_call_and_gate_activations():
+    layer = LSTM(4)
+    with pytest.raises(ValueError, match=r"expects 3-D input \(batch, time, features\)"):
+        layer.build((2, 3))
+    with pytest.raises(ValueError, match=r"needs a known feature size"):
+        layer.build((2, 3, None))
+    layer.build((2, 5, 3))
+    with pytest.raises(ValueError, match=r"built for 3 features, received input with 2"):
+        layer.gate_activations(np.zeros((2, 5, 2), "float32"))
+    with pytest.raises(ValueError, match=r"at least one time step"):
+        layer.gate_activations(np.zeros((2, 0, 3), "float32"))
