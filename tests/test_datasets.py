@@ -586,3 +586,12 @@ def test_numpy_numbers_are_accepted_like_python_ones():
     for bad in (True, "0.2", None):
         with pytest.raises(ValueError, match="must be a fraction"):
             datasets.chronological_split(values, bad, 0.1)
+
+
+def test_scaler_is_what_its_docstring_says():
+    minmax = datasets.Scaler("minmax").fit([2.0, 4.0, 6.0])
+    assert (minmax.offset, minmax.scale) == (2.0, 4.0)  # the minimum and the range
+    np.testing.assert_allclose(minmax.transform([4.0, 10.0]), [0.5, 2.0])  # later ones may leave
+    standard = datasets.Scaler().fit([1.0, 3.0])
+    assert (standard.offset, standard.scale) == (2.0, 1.0)  # the mean and standard deviation
+    assert datasets.Scaler("minmax").fit([5.0, 5.0]).scale == 1.0  # a constant sample

@@ -2,7 +2,7 @@
 
 load_airline_passengers, load_daily_min_temperatures, load_monthly_sunspots   `Series`
 chronological_split   train, validation and test parts, in time order
-Scaler                standardises with the training part's statistics
+Scaler                scales with the training part's statistics (standard or min-max)
 make_windows          inputs of `window` steps and the `horizon` steps after each
 prepare_series        all three, without leakage: `PreparedSeries`
 """
@@ -86,10 +86,18 @@ def chronological_split(values, validation_fraction=0.15, test_fraction=0.15):
 
 
 class Scaler:
-    """Standardises with the mean and standard deviation of the data it was fit on.
+    """Scales values with statistics of the data it was fit on (the training part).
+
+    `transform(v) = (v - offset) / scale`, with `offset` and `scale` taken from the
+    values given to `fit`: their mean and standard deviation (`"standard"`), or their
+    minimum and range (`"minmax"`). A constant fit sample gets `scale = 1`.
 
     Args:
-        method: `"standard"` (zero mean, unit variance) or `"minmax"` (to [0, 1]).
+        method: `"standard"` (the fit data to zero mean, unit variance) or
+            `"minmax"` (the fit data to [0, 1]; later values may fall outside).
+
+    Attributes:
+        offset, scale: The statistics, set by `fit`.
     """
 
     def __init__(self, method="standard"):
