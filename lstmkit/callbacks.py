@@ -245,26 +245,53 @@ class GradientNormHistory(keras.callbacks.Callback):
 class StepTimer(keras.callbacks.Callback):
     """Seconds per training step and per epoch.
 
+    A step's time is the model's train function alone, wherever the timer stands in
+    the callbacks list: the forward and backward pass and the update (on TensorFlow
+    also taking the batch from the dataset, which its step function does itself).
+    Keras runs the callbacks' hooks in list order, so a time taken from
+    `on_train_batch_begin` to `on_train_batch_end` would also count every hook run
+    in between: the start hooks of the callbacks listed after the timer and the end
+    hooks of those listed before it (a `GradientNormHistory` probe, a progress
+    line). Instead, the timer wraps `model.train_function` (which `fit` makes
+    before `on_train_begin`) for the length of the fit and waits for each call's
+    results, so asynchronous dispatch (JAX, a GPU) is not mistaken for the work.
+
     Attributes:
-        step_seconds: Every step's wall time, in order.
-        epoch_seconds: Every epoch's wall time.
+        step_seconds: Every step's wall time, in order (one per train-function
+            call: one batch, or `steps_per_execution` batches).
+        epoch_seconds: Every epoch's wall time, callbacks and validation included.
     """
 
     def __init__(self):
         super().__init__()
         self.step_seconds, self.epoch_seconds = [], []
+        self._untimed = None
 
     def on_train_begin(self, logs=None):
         self.step_seconds, self.epoch_seconds = [], []
+        function = self.model.train_function
+        # After a fit that stopped with an error, the wrapper may still be there.
+        untimed = getattr(function, "_lstmkit_untimed", function)
+        step_seconds = self.step_seconds
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            result = untimed(*args, **kwargs)
+            _wait_for(result)
+            step_seconds.append(time.perf_counter() - start)
+            return result
+
+        timed._lstmkit_untimed = untimed
+        self._untimed = untimed
+        self.model.train_function = timed
+
+    def on_train_end(self, logs=None):
+        if self._untimed is not None:
+            self.model.train_function = self._untimed
+            self._untimed = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._step_start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step_seconds.append(time.perf_counter() - self._step_start)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
@@ -275,6 +302,24 @@ class StepTimer(keras.callbacks.Callback):
         if not steps:
             raise ValueError("StepTimer has no steps recorded; pass it to fit(callbacks=[...]).")
         return float(np.median(steps))
+
+
+def _wait_for(result):
+    """Returns once the computation that produces `result` has finished."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.block_until_ready(result)
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    else:  # TensorFlow: reading the step's logs waits for the step
+        for value in keras.tree.flatten(result):
+            if hasattr(value, "numpy"):
+                value.numpy()
 
 
 class WeightStatistics(keras.callbacks.Callback):

@@ -1,6 +1,7 @@
 """lstmkit.gradients, lstmkit.callbacks and lstmkit.plots on the active backend."""
 
 import re
+import time
 
 import matplotlib
 
@@ -463,3 +464,29 @@ def test_zeros_for_an_unused_input_keep_its_dtype():
         lambda: ops.sum(ops.matmul(np.ones((1, 3)), layer.kernel)), layer.trainable_variables
     )
     assert grad_bias.dtype == ops.convert_to_numpy(layer.bias).dtype  # float32 on JAX, no x64
+
+
+class SlowHooks(keras.callbacks.Callback):
+    """Sleeps in both batch hooks: time that is not the training step's."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        time.sleep(0.2)
+
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("timer_first", [True, False])
+def test_step_timer_leaves_out_the_other_callbacks_wherever_it_stands(timer_first):
+    """Before, a step's time ran from the timer's start hook to its end hook, so it counted
+    the start hooks of callbacks listed after it and the end hooks of those listed before
+    it: here 0.2 s of sleep in every step, in either place."""
+    model, x, y = small_model()
+    timer = callbacks.StepTimer()
+    order = [timer, SlowHooks()] if timer_first else [SlowHooks(), timer]
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=order)
+    assert len(timer.step_seconds) == 4
+    assert timer.median_step_seconds() < 0.15, timer.step_seconds
+    assert timer.epoch_seconds[0] > 4 * 0.4  # the epoch does include them
+    untimed = model.train_function
+    assert not hasattr(untimed, "_lstmkit_untimed")  # the fit's function is given back
