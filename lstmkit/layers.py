@@ -461,8 +461,9 @@ class LSTM(CarriedState, keras.layers.RNN):
         stateful: Carry the final state of batch k into batch k + 1 (needs a
             fixed batch size). Default: `False`.
         unroll: Unroll the loop (short sequences only). Default: `False`.
-        use_cudnn: Accepted for compatibility: `"auto"` or `False` (this layer
-            always runs the `keras.ops` path).
+        use_cudnn: `"auto"` or `False`: the layer runs its `keras.ops` path.
+            `True` (as in Keras, where cuDNN cannot serve the layer) is an error
+            when the layer is called: this layer never calls cuDNN.
 
     Call arguments:
         sequences: `(batch, time, features)`.
@@ -500,9 +501,9 @@ class LSTM(CarriedState, keras.layers.RNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        if use_cudnn not in ("auto", False):
+        if use_cudnn not in ("auto", True, False):
             raise ValueError(
-                "Argument `use_cudnn` must be 'auto' or False (lstmkit's LSTM runs "
+                "Argument `use_cudnn` must be 'auto', True or False (lstmkit's LSTM runs "
                 "its gate math in keras.ops; use keras.layers.LSTM for cuDNN), "
                 f"received {use_cudnn!r}."
             )
@@ -673,6 +674,12 @@ class LSTM(CarriedState, keras.layers.RNN):
         return {name: np.stack(steps, axis=1) for name, steps in history.items()}
 
     def _check_call(self, sequences, initial_state, mask):
+        if self.use_cudnn is True:  # Keras's LSTM, too, refuses it where cuDNN cannot run
+            raise ValueError(
+                "use_cudnn=True was specified, but lstmkit.layers.LSTM never calls cuDNN "
+                "(it runs its gate math in keras.ops). Pass use_cudnn='auto' or False, or "
+                "use keras.layers.LSTM for cuDNN."
+            )
         shape = tuple(sequences.shape)
         _check_sequences_shape(shape, built_features=self.cell.input_dim)
         if initial_state is not None:

@@ -96,8 +96,14 @@ def test_dropout_rate_range(rate):
 
 
 def test_use_cudnn_true_is_refused_with_reason():
-    with pytest.raises(ValueError, match=r"`use_cudnn` must be 'auto' or False"):
-        LSTM(4, use_cudnn=True)
+    # As Keras's LSTM where cuDNN cannot serve it: made, kept (Bidirectional copies it),
+    # refused when called.
+    layer = LSTM(4, use_cudnn=True)
+    assert keras.layers.Bidirectional(layer).forward_layer.use_cudnn is True
+    with pytest.raises(ValueError, match=r"use_cudnn=True was specified, but .* never calls"):
+        layer(x)
+    with pytest.raises(ValueError, match=r"`use_cudnn` must be 'auto', True or False"):
+        LSTM(4, use_cudnn="yes")
 
 
 def test_numpy_numbers_are_accepted_like_python_ones():
