@@ -595,3 +595,17 @@ def test_scaler_is_what_its_docstring_says():
     standard = datasets.Scaler().fit([1.0, 3.0])
     assert (standard.offset, standard.scale) == (2.0, 1.0)  # the mean and standard deviation
     assert datasets.Scaler("minmax").fit([5.0, 5.0]).scale == 1.0  # a constant sample
+
+
+def test_dates_outside_the_two_digit_window_keep_four_digits():
+    """Two-digit years read as 1950-2049: before, a 1921 date was written "03/03/21"
+    (which reads as 2021) with the target 1921-03-03, and some inputs had two targets."""
+    start, end = datetime.date(1900, 1, 1), datetime.date(2049, 12, 31)
+    inputs, targets = datasets.make_dates(5000, start=start, end=end, seed=0)
+    targets_of = {}
+    for text, iso in zip(inputs, targets):
+        targets_of.setdefault(text, set()).add(iso)
+        year = int(iso[:4])
+        if text.count("/") == 2 and len(text) == 8:  # "dd/mm/yy"
+            assert 1950 <= year <= 2049 and text.endswith(iso[2:4]), (text, iso)
+    assert all(len(isos) == 1 for isos in targets_of.values())

@@ -126,6 +126,9 @@ _DATE_FORMATS = (
 )
 
 
+_TWO_DIGIT_YEARS = (1950, 2049)  # the years a two-digit year is read as
+
+
 def make_dates(
     num_samples, seed=0, start=datetime.date(1950, 1, 1), end=datetime.date(2049, 12, 31)
 ):
@@ -133,7 +136,9 @@ def make_dates(
 
     Formats include "3 March 2021", "Mar 3 2021", "Wed, Mar 3 2021", "03/03/21"
     (day first), "2021/03/03" and "03Mar2021". Two-digit years are read as
-    1950-2049, so every input names exactly one date in [start, end].
+    1950-2049, so a date outside those years (with another `start` or `end`) is
+    written with all four digits in that format ("03/03/1921"): every input names
+    exactly one date.
 
     Returns:
         inputs: list of `num_samples` human-written dates;
@@ -163,7 +168,10 @@ def make_dates(
             "A": weekday,
             "a": weekday[:3],
         }
-        inputs.append(_DATE_FORMATS[fmt].format(**fields))
+        written = _DATE_FORMATS[fmt]
+        if not _TWO_DIGIT_YEARS[0] <= date.year <= _TWO_DIGIT_YEARS[1]:
+            written = written.replace("{yy}", "{Y}")  # "21" would read as 2021
+        inputs.append(written.format(**fields))
         targets.append(date.isoformat())
     return inputs, targets
 
