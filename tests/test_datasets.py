@@ -609,3 +609,11 @@ def test_dates_outside_the_two_digit_window_keep_four_digits():
         if text.count("/") == 2 and len(text) == 8:  # "dd/mm/yy"
             assert 1950 <= year <= 2049 and text.endswith(iso[2:4]), (text, iso)
     assert all(len(isos) == 1 for isos in targets_of.values())
+
+
+def test_char_vocabulary_refuses_one_string_for_a_list():
+    """Before, `encode("3 May", 8)` gave 5 rows, one per character."""
+    source, _ = datasets.date_vocabularies()
+    with pytest.raises(ValueError, match=r"list of strings, received one string"):
+        source.encode("3 May", 8)
+    assert source.encode(["3 May"], 8).shape == (1, 8)

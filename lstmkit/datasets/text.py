@@ -40,6 +40,11 @@ class CharVocabulary:
 
     def encode(self, texts, length, start=False, end=False):
         """int32 `(len(texts), length)`: ids, then padding; too-long texts are cut."""
+        if isinstance(texts, str):  # one row per character, silently, otherwise
+            raise ValueError(
+                f"Argument `texts` must be a list of strings, received one string {texts!r:.40}; "
+                "pass [text] to encode one."
+            )
         length = positive_int("length", length)
         ids = np.zeros((len(texts), length), dtype="int32")
         for row, text in enumerate(texts):
