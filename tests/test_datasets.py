@@ -617,3 +617,10 @@ def test_char_vocabulary_refuses_one_string_for_a_list():
     with pytest.raises(ValueError, match=r"list of strings, received one string"):
         source.encode("3 May", 8)
     assert source.encode(["3 May"], 8).shape == (1, 8)
+
+
+def test_chronological_split_refuses_to_leave_nothing_to_train_on():
+    """Before, 2 steps split 0.4 / 0.4 gave an empty training part (and a Scaler fit on it
+    gave nan)."""
+    with pytest.raises(ValueError, match="nothing to train on"):
+        datasets.chronological_split(np.arange(2.0), 0.4, 0.4)

@@ -78,6 +78,11 @@ def chronological_split(values, validation_fraction=0.15, test_fraction=0.15):
     n = len(values)
     n_test, n_validation = int(round(n * test_fraction)), int(round(n * validation_fraction))
     n_train = n - n_test - n_validation
+    if n_train < 1:
+        raise ValueError(
+            f"A series of {n} steps split {validation_fraction} / {test_fraction} leaves "
+            f"{n_validation} validation and {n_test} test steps and nothing to train on."
+        )
     return (
         values[:n_train],
         values[n_train : n_train + n_validation],
