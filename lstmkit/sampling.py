@@ -228,6 +228,13 @@ def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=No
             logits = model.predict_on_batch(texts[:, t : t + 1])  # (batch, 1, vocab)
     else:
         logits = model(texts, training=False)  # (batch, time, vocab)
+    if len(logits.shape) != 3 or logits.shape[0] != len(texts):
+        raise ValueError(
+            "The model must map ids (batch, time) to logits (batch, time, vocabulary); for "
+            f"ids of shape {texts[:, -1:].shape} it returned shape {tuple(logits.shape)}. A "
+            "model that returns the last step only needs `return_sequences=True` in its "
+            "last recurrent layer."
+        )
     if vocabulary_size is None:  # a model without symbolic outputs: known now
         _check_prompt_ids(prompt, logits.shape[-1])
     new = []

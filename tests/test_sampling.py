@@ -217,3 +217,13 @@ def test_prompt_ids_outside_the_vocabulary_are_named(stateful, bad_id):
     prompt = np.array([1, 2, bad_id])
     with pytest.raises(ValueError, match=rf"holds id {bad_id} at index \(2,\), outside"):
         generate(model, prompt, 3, seed=0)
+
+
+def test_a_model_of_the_last_step_only_is_named():
+    """A model returning logits (batch, vocabulary) (return_sequences=False): before, an
+    IndexError "invalid index to scalar variable" after reading the vocabulary axis as time."""
+    ids = keras.Input((None,), dtype="int32")
+    hidden = lstmkit.LSTM(UNITS)(keras.layers.Embedding(VOCABULARY, 4)(ids))
+    model = keras.Model(ids, keras.layers.Dense(VOCABULARY)(hidden))
+    with pytest.raises(ValueError, match=r"logits \(batch, time, vocabulary\).*return_sequences"):
+        generate(model, PROMPTS, 3, seed=0)
