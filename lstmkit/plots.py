@@ -253,8 +253,22 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
 
 
 def confusion_matrix(y_true, y_pred, num_classes):
-    """Counts `(num_classes, num_classes)`: row = true class, column = predicted."""
+    """Counts `(num_classes, num_classes)`: row = true class, column = predicted.
+
+    Labels are class indices: ints, or floats and bools holding whole numbers (labels
+    stored as float32, thresholded predictions).
+    """
     y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels for {len(y_pred)} predictions.")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.dtype.kind not in "biu" and not np.all(np.mod(labels, 1) == 0):
+            raise ValueError(
+                f"{name} must hold class indices, received {labels.dtype} values such as "
+                f"{labels[np.mod(labels, 1) != 0][0]!r} (probabilities? take the argmax, "
+                "or threshold them, first)."
+            )
+    y_true, y_pred = y_true.astype("int64"), y_pred.astype("int64")
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         outside = labels[(labels < 0) | (labels >= num_classes)]
         if outside.size:  # np.add.at would count -1 in the last class

@@ -490,3 +490,15 @@ def test_step_timer_leaves_out_the_other_callbacks_wherever_it_stands(timer_firs
     assert timer.epoch_seconds[0] > 4 * 0.4  # the epoch does include them
     untimed = model.train_function
     assert not hasattr(untimed, "_lstmkit_untimed")  # the fit's function is given back
+
+
+def test_confusion_matrix_takes_whole_number_labels_and_names_the_rest():
+    """Float labels (0.0 / 1.0) and bools are class indices; probabilities are not. Before,
+    all three gave NumPy IndexErrors about indexing."""
+    expected = [[1, 1], [0, 1]]
+    assert plots.confusion_matrix(np.array([0.0, 0.0, 1.0]), [0, 1, 1], 2).tolist() == expected
+    assert plots.confusion_matrix([0, 0, 1], np.array([False, True, True]), 2).tolist() == expected
+    with pytest.raises(ValueError, match=r"y_pred must hold class indices.*0\.6.*argmax"):
+        plots.confusion_matrix([0, 1], np.array([0.6, 0.2]), 2)
+    with pytest.raises(ValueError, match="3 true labels for 2 predictions"):
+        plots.confusion_matrix([0, 1, 1], [0, 1], 2)
