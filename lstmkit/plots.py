@@ -46,8 +46,15 @@ def plot_history(history, metrics=None, title=None):
     for ax, name in zip(axes[0], metrics):
         epochs = np.arange(1, len(logs[name]) + 1)
         ax.plot(epochs, logs[name], label="train")
-        if f"val_{name}" in logs:
-            ax.plot(epochs, logs[f"val_{name}"], label="validation")
+        validation = logs.get(f"val_{name}")
+        if validation is not None:
+            if len(validation) != len(epochs):  # fit(validation_freq=k) logs every k-th epoch
+                raise ValueError(
+                    f"`val_{name}` has {len(validation)} values for {len(epochs)} epochs of "
+                    f"`{name}` (validation_freq?), so they cannot share the epoch axis; "
+                    "plot them separately."
+                )
+            ax.plot(epochs, validation, label="validation")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.set_ylabel(name)

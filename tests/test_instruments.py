@@ -502,3 +502,11 @@ def test_confusion_matrix_takes_whole_number_labels_and_names_the_rest():
         plots.confusion_matrix([0, 1], np.array([0.6, 0.2]), 2)
     with pytest.raises(ValueError, match="3 true labels for 2 predictions"):
         plots.confusion_matrix([0, 1, 1], [0, 1], 2)
+
+
+def test_plot_history_names_a_validation_curve_of_another_length():
+    """fit(validation_freq=2) logs val_loss every second epoch: before, Matplotlib's "x and y
+    must have same first dimension"."""
+    with pytest.raises(ValueError, match=r"`val_loss` has 2 values for 4 epochs"):
+        plots.plot_history({"loss": [3, 2, 1, 0.5], "val_loss": [2.5, 0.8]})
+    plt.close("all")
