@@ -433,3 +433,30 @@ def test_masked_steps_before_the_first_real_step_give_zeros(
         expected = np.where(before.all(axis=1, keepdims=True), 0.0, expected)
     np.testing.assert_allclose(outputs[False], expected, atol=ATOL)
     assert np.abs(outputs[False]).max() > 0.1  # the real steps are not zeros
+
+
+@pytest.mark.parametrize("unit_forget_bias", [True, False])
+@pytest.mark.parametrize("bias_initializer", ["zeros", "ones", "random_normal"])
+def test_initial_weights_equal_keras(unit_forget_bias, bias_initializer):
+    """The same seeded initializers give the same starting weights as Keras's LSTM.
+
+    `test_outputs_equal_keras` copies Keras's weights into lstmkit's layer, so its
+    `no_unit_forget_bias` case never saw lstmkit's own bias initialisation.
+    """
+    options = dict(
+        unit_forget_bias=unit_forget_bias,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=1),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=2),
+        bias_initializer=keras.initializers.get(
+            {"class_name": bias_initializer, "config": {"seed": 3}}
+            if bias_initializer == "random_normal"
+            else bias_initializer
+        ),
+    )
+    reference, ours = keras.layers.LSTM(UNITS, **options), LSTM(UNITS, **options)
+    reference.build((BATCH, TIME, FEATURES))
+    ours.build((BATCH, TIME, FEATURES))
+    assert_close(ours.get_weights(), reference.get_weights(), atol=0)
+    bias = to_numpy(ours.cell.bias)
+    if unit_forget_bias:
+        np.testing.assert_array_equal(bias[UNITS : 2 * UNITS], 1.0)
