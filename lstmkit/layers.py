@@ -80,6 +80,10 @@ def _check_sequences_shape(shape, built_features=None):
         )
 
 
+def _float64_tanh(x):
+    return 2.0 * ops.sigmoid(2.0 * x) - 1.0
+
+
 def _check_units(value):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"Argument `units` must be a positive integer, received {value!r}.")
@@ -181,6 +185,13 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         # (its result_type of two torch float64 dtypes is float32); einsum keeps
         # float64, so a float64 layer computes in float64 there as elsewhere.
         self._exact_float64 = keras.backend.backend() == "torch" and self.compute_dtype == "float64"
+        # The same on JAX (float64 needs x64 there) for `ops.tanh`, which returns
+        # float32 for float64; tanh(x) = 2 sigmoid(2x) - 1 keeps float64.
+        self._exact_tanh = (
+            keras.backend.backend() == "jax"
+            and self.compute_dtype == "float64"
+            and self.activation is activations.tanh
+        )
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -238,10 +249,11 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)  # (batch, units) each
         i = self.recurrent_activation(z_i)  # input gate: how much new to write
         f = self.recurrent_activation(z_f)  # forget gate: how much old to keep
-        g = self.activation(z_c)  # candidate values to write
+        activation = _float64_tanh if self._exact_tanh else self.activation
+        g = activation(z_c)  # candidate values to write
         o = self.recurrent_activation(z_o)  # output gate: how much to show
         c = f * c_prev + i * g  # (batch, units) new cell state
-        h = o * self.activation(c)  # (batch, units) new hidden state
+        h = o * activation(c)  # (batch, units) new hidden state
         return i, f, g, o, c, h
 
     def project(self, inputs, training=False):
@@ -728,6 +740,46 @@ class LSTM(CarriedState, keras.layers.RNN):
     @property
     def use_bias(self):
         return self.cell.use_bias
+
+    @property
+    def unit_forget_bias(self):
+        return self.cell.unit_forget_bias
+
+    @property
+    def kernel_initializer(self):
+        return self.cell.kernel_initializer
+
+    @property
+    def recurrent_initializer(self):
+        return self.cell.recurrent_initializer
+
+    @property
+    def bias_initializer(self):
+        return self.cell.bias_initializer
+
+    @property
+    def kernel_regularizer(self):
+        return self.cell.kernel_regularizer
+
+    @property
+    def recurrent_regularizer(self):
+        return self.cell.recurrent_regularizer
+
+    @property
+    def bias_regularizer(self):
+        return self.cell.bias_regularizer
+
+    @property
+    def kernel_constraint(self):
+        return self.cell.kernel_constraint
+
+    @property
+    def recurrent_constraint(self):
+        return self.cell.recurrent_constraint
+
+    @property
+    def bias_constraint(self):
+        return self.cell.bias_constraint
 
     @property
     def dropout(self):

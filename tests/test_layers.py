@@ -377,7 +377,9 @@ def test_float64_layer_computes_in_float64(masked):
     """A float64 layer is exact to float64 rounding on every backend.
 
     Guards against Keras 3.15's torch `ops.matmul`, which returns float32 for two float64
-    tensors (lstmkit matched a float64 reference to 1e-8 there, not 1e-16).
+    tensors (lstmkit matched a float64 reference to 1e-8 there, not 1e-16), and its JAX
+    `ops.tanh`, which returns float32 for float64 (on JAX the test needs
+    JAX_ENABLE_X64=1).
     """
     layer = LSTM(UNITS, return_sequences=True, dtype="float64")
     x = np.random.default_rng(20).normal(size=(BATCH, TIME, FEATURES))  # float64
