@@ -986,6 +986,7 @@ def run_tests(args):
             "ruff",
             "check",
             "lstmkit",
+            "coursetools",
             "tests",
             "benchmarks",
             "course",
@@ -994,8 +995,8 @@ def run_tests(args):
         cwd=ROOT,
     )
     formatting = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "lstmkit", "tests", "benchmarks"]
-        + ["course", "run.py"],
+        [sys.executable, "-m", "ruff", "format", "--check", "lstmkit", "coursetools", "tests"]
+        + ["benchmarks", "course", "run.py"],
         cwd=ROOT,
     )
     totals, failed_backends = {}, []
@@ -1007,10 +1008,6 @@ def run_tests(args):
             "-m",
             "pytest",
             "tests",
-            "course",
-            "--nbval-lax",
-            "--nbval-current-env",
-            f"--nbval-cell-timeout={args.cell_timeout}",
             "-q",
             "-rfEs",
             "--durations=5",
