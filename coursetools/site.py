@@ -206,6 +206,18 @@ def run_note(record, notebook, run, row):
     return "\n".join(body)
 
 
+def _label_title(notebook, label):
+    """Appends the run's label to the notebook's H1 (its page title)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            for index, line in enumerate(lines):
+                if line.startswith("# "):
+                    lines[index] = f"{line} ({label})"
+                    cell.source = "\n".join(lines)
+                    return
+
+
 def write_sources(record, course_dir, source):
     """The Sphinx source folder: the two pages and every executed notebook with its note."""
     import nbformat
@@ -220,6 +232,8 @@ def write_sources(record, course_dir, source):
                 continue
             relative = Path(run["folder"], notebook["path"])
             executed = nbformat.read(Path(course_dir, relative), as_version=4)
+            if len(record["runs"]) > 1:  # tell the runs apart in search results and tabs
+                _label_title(executed, results.run_label(run["backend"], run["seed"]))
             note = nbformat.v4.new_markdown_cell(run_note(record, notebook, run, row))
             executed.cells.insert(1 if executed.cells else 0, note)
             Path(source, relative).parent.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,9 @@ def test_lessons_link_their_solutions_and_their_other_runs(built):
     assert not [link for link in page.links if "99_not_built" in link]  # not built: text
     solutions = index.parent / first / "solutions" / "98_probe_solutions.html"
     assert "../98_probe.html" in _Page(solutions.read_text(encoding="utf-8")).links
+    label = results.run_label(record["runs"][0]["backend"], 1)
+    title = (index.parent / first / "98_probe.html").read_text(encoding="utf-8")
+    assert f"<title>98 · A probe ({label})" in title  # the runs told apart in search results
     failing = (index.parent / first / "97_fails.html").read_text(encoding="utf-8")
     assert "AssertionError: the check failed" in failing
 
