@@ -29,8 +29,15 @@ document.addEventListener("DOMContentLoaded", () => {
   const dark = document.documentElement.dataset.theme === "dark";
   mermaid.initialize({startOnLoad: false, securityLevel: "strict",
                       theme: dark ? "dark" : "default"});
-  mermaid.run({querySelector: "pre.mermaid"});
-  // A diagram fits the page's width; a click shows it at its natural size (scrolling).
+  // A diagram fits the column, but is never drawn below 3/4 of its natural size (its
+  // labels would be too small to read): wider ones scroll sideways. A click shows it at
+  // its natural size.
+  mermaid.run({querySelector: "pre.mermaid"}).then(() => {
+    for (const svg of document.querySelectorAll("pre.mermaid svg")) {
+      const natural = parseFloat(svg.style.maxWidth);
+      if (natural) svg.style.minWidth = `${Math.round(0.75 * natural)}px`;
+    }
+  });
   for (const diagram of document.querySelectorAll("pre.mermaid")) {
     diagram.title = "Click to show the diagram at full size";
     diagram.addEventListener("click", () => diagram.classList.toggle("full-size"));
