@@ -179,10 +179,8 @@ def main(argv=None):
     sys.path.insert(0, ROOT)
     from coursetools import cli, environment
 
-    args = cli.parse(argv)  # argument errors stop here, before any set-up
-    python = environment.ensure(
-        python_supported, SUPPORTED_TEXT, with_mermaid=args.command in ("setup", "course")
-    )
+    cli.parse(argv)  # argument errors stop here, before any set-up
+    python = environment.ensure(python_supported, SUPPORTED_TEXT, with_mermaid=True)
     env = dict(os.environ, **environment.QUIET_TF)
     return run_child([python, "-m", "coursetools"] + list(argv), env=env)
 
