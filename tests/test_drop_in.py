@@ -6,10 +6,17 @@ the lstmkit cell, with the same value: the same number, string, activation, init
 (by its config), variable (path, shape, dtype and value, once the weights are copied
 over) or error. Methods are compared by name only. lstmkit may have more (e.g.
 `LSTM.gate_activations`).
+
+And Keras's own RNN test files pass with lstmkit's classes substituted
+(tests/keras_rnn_suite.py), on the backend this run is for.
 """
 
 import inspect
+import json
+import pathlib
 import re
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -185,3 +192,25 @@ def test_unit_forget_bias_is_a_layer_property():
     """It raised AttributeError: the property existed on the cell only."""
     assert lstmkit.LSTM(4, unit_forget_bias=False).unit_forget_bias is False
     assert lstmkit.LSTM(4).unit_forget_bias is True
+
+
+SUITE = pathlib.Path(__file__).with_name("keras_rnn_suite.py")
+
+
+def test_keras_rnn_test_files_pass_with_lstmkit_substituted(tmp_path):
+    """Keras's lstm, gru, simple_rnn, bidirectional and stacked_rnn_cells tests, run with
+    lstmkit's LSTM, LSTMCell, GRU and SimpleRNN in place of Keras's: each passes or is
+    skipped by Keras itself, except the fused cuDNN ones listed in the suite's EXCLUDED.
+
+    In a child process: the suite replaces `keras.layers.LSTM` and the others there.
+    """
+    results = tmp_path / "suite.json"
+    command = [sys.executable, str(SUITE), "--backends", keras.backend.backend()]
+    child = subprocess.run(
+        [*command, "--json", str(results)], capture_output=True, text=True, timeout=900
+    )
+    assert child.returncode == 0, child.stdout[-6000:] + child.stderr[-3000:]
+    (run,) = json.loads(results.read_text())
+    assert all(run["made"].values()), f"a class was not substituted: {run['made']}"
+    outcomes = [outcome for outcome, _ in run["results"].values()]
+    assert outcomes.count("passed") >= 37, child.stdout  # 38 on TensorFlow, 37 elsewhere
