@@ -8,6 +8,8 @@ import pytest
 
 COURSE = pathlib.Path(__file__).resolve().parents[1] / "course"
 NOTEBOOKS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((COURSE / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
+EVERY_NOTEBOOK = NOTEBOOKS + SOLUTIONS
 SECTIONS = [
     "What you will learn",
     "Intuition",
@@ -24,7 +26,7 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, f"no notebooks in {COURSE}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_stored_without_outputs(path):
     notebook = json.loads(path.read_text())
     dirty = [
@@ -54,7 +56,7 @@ def test_lesson_structure(path):
     assert "assert " in code and "record(" in code
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_seed_is_one_line_the_runner_can_change(path):
     # `python3 run.py course --seed N` rewrites this line to check the asserts under other seeds.
     cells = json.loads(path.read_text())["cells"]
@@ -63,7 +65,7 @@ def test_seed_is_one_line_the_runner_can_change(path):
     assert "set_random_seed(SEED)" in first_code
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_every_fit_shows_progress(path):
     # A silent fit is a silent cell: a fit with verbose=0 needs a ProgressLine beside it.
     cells = json.loads(path.read_text())["cells"]
@@ -78,9 +80,38 @@ def test_every_fit_shows_progress(path):
     assert not silent, f"cells {silent} call fit(verbose=0) without a ProgressLine"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_valid_nbformat(path):
     # The runner writes and exports each executed notebook; nbformat refuses an
     # invalid one (e.g. a kernelspec stripped of its display_name).
     nbformat = pytest.importorskip("nbformat")
     nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def _markdown(path):
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def _exercise_count(lesson):
+    exercises = _markdown(lesson)[_markdown(lesson).rfind("## Exercises") :]
+    return len(re.findall(r"^\d+\. ", exercises, flags=re.M))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_lesson_has_worked_solutions_linked_from_its_exercises(path):
+    solutions = COURSE / "solutions" / f"{path.stem}_solutions.ipynb"
+    assert solutions.exists(), f"no worked solutions at {solutions.relative_to(COURSE.parent)}"
+    exercises = _markdown(path)[_markdown(path).rfind("## Exercises") :]
+    assert f"solutions/{solutions.name}" in exercises, "the Exercises section links to them"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solutions_answer_every_exercise_and_link_back(path):
+    lesson = COURSE / path.name.replace("_solutions", "")
+    assert lesson.exists(), f"{path.name} has no lesson {lesson.name}"
+    markdown = _markdown(path)
+    assert markdown.lstrip().startswith("# "), "starts with an H1 title"
+    assert f"../{lesson.name}" in markdown.split("## ")[0], "opens with a link to its lesson"
+    answered = [int(n) for n in re.findall(r"^## Exercise (\d+)\b", markdown, flags=re.M)]
+    assert answered == list(range(1, _exercise_count(lesson) + 1)), answered
