@@ -27,6 +27,24 @@ COMPILED = [False] if BACKEND == "torch" else [False, True]
 GRID_COMPILED = {"torch": [False], "tensorflow": [False, True], "jax": [True]}[BACKEND]
 
 
+@pytest.fixture(autouse=True)
+def fast_path_on(monkeypatch):
+    # A fast path that is off because it measured slower (fused._MEASURED_SLOWER) is
+    # still tested equal to the reference: switched on for each test here.
+    if BACKEND in fused._MEASURED_SLOWER:
+        monkeypatch.setitem(fused._FAST_PATHS, BACKEND, fused._MEASURED_SLOWER[BACKEND])
+
+
+def test_a_fast_path_measured_slower_is_off_by_default(monkeypatch):
+    if BACKEND not in fused._MEASURED_SLOWER:
+        pytest.skip(f"the {BACKEND} fast path is on")
+    monkeypatch.delitem(fused._FAST_PATHS, BACKEND)
+    assert fused.path_taken(LSTM(UNITS)) == (
+        "reference: the step-by-step loop of lstmkit.layers"
+        f" (the {BACKEND} fast path measured slower than the reference)"
+    )
+
+
 def inputs(seed=0, batch=BATCH, time=TIME, features=FEATURES, dtype="float32"):
     return np.random.default_rng(seed).normal(size=(batch, time, features)).astype(dtype)
 
