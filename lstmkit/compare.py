@@ -15,20 +15,25 @@ same order, and writes to `--out`:
     <backend>.keras  the trained model
     <backend>.npy    its predictions on a fixed probe batch
 
-`--distributed N` (JAX only) instead trains the same model with
-`keras.distribution.DataParallel` over N devices and writes its loss curve to
-`distributed.json`, to be compared with `jax.json`'s one-device curve. Simulate N
-CPU devices with `XLA_FLAGS=--xla_force_host_platform_device_count=N`.
+`--distributed N` (JAX only) then, in the same process, trains the same model again
+with `keras.distribution.DataParallel` over N devices and writes its loss curve to
+`distributed.json`, to be compared with `jax.json`'s one-device curve (one process
+where two would each pay the imports). Simulate N CPU devices with
+`XLA_FLAGS=--xla_force_host_platform_device_count=N`; the one-device run uses the
+first.
 
 `NNLSTMProcess` times the same model written in plain PyTorch (`nn.LSTM` and
-`nn.Linear`) in a child process that imports torch and NumPy only, so that a
-Keras model timed in the parent and this one never share a process. `time_in_turns`
+`nn.Linear`) in a child process that imports torch and NumPy only, and
+`KerasProcess` the Keras models (`lstmkit.LSTM`, its reference path,
+`keras.layers.LSTM`) in a child of their own, so that no framework shares a process
+with another, nor with whatever the parent has loaded. `time_in_turns`
 times contenders alternately, round after round, so that a busy machine slows them
 alike. Keras and lstmkit are imported inside the functions that use them, so that
 the child (this file run by its path) loads neither.
 """
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -217,62 +222,118 @@ def timed_steps(step):
     return run_steps
 
 
+def _threads():
+    # This process's thread settings, as the child reports them to its parent.
+    names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "XLA_FLAGS")
+    settings = {name: os.environ[name] for name in names if name in os.environ}
+    if "torch" in sys.modules:
+        settings["torch.get_num_threads()"] = sys.modules["torch"].get_num_threads()
+    return settings
+
+
+def _serve(runs, hello, requests, replies):
+    # The child's side of a _TimingProcess: a hello line, then one JSON line per
+    # request line "name<TAB>n" (or "n" for the only contender).
+    frameworks = [name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules]
+    hello = dict(hello, frameworks=frameworks, threads=_threads())
+    print(json.dumps(hello), file=replies, flush=True)
+    for line in requests:
+        name, _, n = line.strip().rpartition("\t")
+        seconds, losses = runs[name or next(iter(runs))](int(n))
+        print(json.dumps(dict(seconds=seconds, losses=losses)), file=replies, flush=True)
+
+
 def _nn_lstm_worker(batch_file, requests, replies):
-    # The child's side of NNLSTMProcess: one JSON line per request line `n`.
+    # The child's side of NNLSTMProcess.
     import torch
 
     data = np.load(batch_file)
     weights = [data[f"weight_{i}"] for i in range(5)]
     step = nn_lstm_training_step(data["x"], data["y"], weights, float(data["learning_rate"]))
-    run_steps = timed_steps(step)
-    frameworks = [name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules]
-    print(
-        json.dumps(dict(frameworks=frameworks, torch=torch.__version__)), file=replies, flush=True
-    )
-    for line in requests:
-        seconds, losses = run_steps(int(line))
-        print(json.dumps(dict(seconds=seconds, losses=losses)), file=replies, flush=True)
+    runs = {"nn.LSTM": timed_steps(step)}
+    _serve(runs, dict(torch=torch.__version__), requests, replies)
 
 
-class NNLSTMProcess:
-    """The plain PyTorch model of `nn_lstm_training_step`, trained in a child process.
+# The Keras contenders a KerasProcess can time.
+KERAS_LAYERS = ("lstmkit.LSTM", "lstmkit.LSTM(use_fused=False)", "keras.layers.LSTM")
 
-    The child imports torch and NumPy only (it reports what it loaded in
-    `frameworks`) and times each step itself, so the round trip to it is not
-    counted. It starts at once and is waited for at the first call. Use it as a
-    context manager, or call `close`.
 
-    Args:
-        x, y: The batch every step trains on.
-        weights: The starting weights, a Keras LSTM -> Dense(1) model's `get_weights()`.
-        learning_rate: SGD's step size.
+def keras_layer(name, units):
+    """The LSTM layer of contender `name` (one of `KERAS_LAYERS`)."""
+    import keras
 
-    Attributes:
-        frameworks: The frameworks imported in the child, e.g. `["torch"]`.
-        torch_version: The child's torch version.
+    import lstmkit
+
+    if name == "keras.layers.LSTM":
+        return keras.layers.LSTM(units)
+    return lstmkit.LSTM(units, use_fused=name == "lstmkit.LSTM")
+
+
+def timing_model(layer, length, features, learning_rate):
+    """`layer` -> `Dense(1)` on `(length, features)` sequences, compiled with SGD and MSE."""
+    import keras
+
+    inputs = keras.Input((length, features))
+    model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    return model
+
+
+def _keras_worker(batch_file, names, requests, replies):
+    # The child's side of KerasProcess: one model per contender, built from the same
+    # weights; each request runs one contender's `train_on_batch` steps.
+    import keras
+
+    from lstmkit import fused
+
+    data = np.load(batch_file)
+    x, y, learning_rate = data["x"], data["y"], float(data["learning_rate"])
+    weights = [data[f"weight_{i}"] for i in range(5)]
+    runs, paths = {}, {}
+    for name in names:
+        layer = keras_layer(name, weights[1].shape[0])
+        model = timing_model(layer, x.shape[1], x.shape[2], learning_rate)
+        model.set_weights(weights)
+        runs[name] = timed_steps(functools.partial(model.train_on_batch, x, y))
+        paths[name] = fused.path_taken(layer) if hasattr(layer, "use_fused") else "Keras's own"
+    hello = dict(backend=keras.backend.backend(), keras=keras.__version__, paths=paths)
+    _serve(runs, hello, requests, replies)
+
+
+class _TimingProcess:
+    """A child process that trains contenders on request and times each step itself.
+
+    The round trip to the child is not counted. It starts at once and is waited for at
+    the first use. Use it as a context manager, or call `close`.
     """
 
-    def __init__(self, x, y, weights, learning_rate):
-        self._folder = tempfile.TemporaryDirectory(prefix="lstmkit-nn-lstm-")
+    _failure = "the timing process failed"
+
+    def __init__(self, x, y, weights, learning_rate, worker_arguments, environment=None):
+        self._folder = tempfile.TemporaryDirectory(prefix="lstmkit-timing-")
         batch_file = os.path.join(self._folder.name, "batch.npz")
         arrays = {f"weight_{i}": np.asarray(w, dtype="float32") for i, w in enumerate(weights)}
         np.savez(batch_file, x=x, y=y, learning_rate=learning_rate, **arrays)
         self._errors = open(os.path.join(self._folder.name, "stderr.txt"), "w+")
-        # -P: run this file by its path without putting lstmkit/ on sys.path, and
-        # without importing the lstmkit package (which imports Keras).
-        command = [sys.executable, "-P", os.path.abspath(__file__), "--nn-lstm-worker", batch_file]
         self._process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, text=True
+            worker_arguments(batch_file),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+            env=environment,
         )
         self._hello = None  # read on first use: the child starts while the parent works on
 
     @property
     def frameworks(self):
+        """The frameworks imported in the child, e.g. `["torch"]`."""
         return self._ready()["frameworks"]
 
     @property
-    def torch_version(self):
-        return self._ready()["torch"]
+    def threads(self):
+        """The child's thread settings (environment variables, torch's thread count)."""
+        return self._ready()["threads"]
 
     def _ready(self):
         if self._hello is None:
@@ -283,13 +344,12 @@ class NNLSTMProcess:
         line = self._process.stdout.readline()
         if not line:
             self._errors.seek(0)
-            raise RuntimeError(f"the nn.LSTM process failed:\n{self._errors.read()[-3000:]}")
+            raise RuntimeError(f"{self._failure}:\n{self._errors.read()[-3000:]}")
         return json.loads(line)
 
-    def __call__(self, n):
-        """Trains `n` steps in the child: `(seconds of each step, loss of each step)`."""
+    def _run(self, request):
         self._ready()
-        print(n, file=self._process.stdin, flush=True)
+        print(request, file=self._process.stdin, flush=True)
         reply = self._reply()
         return reply["seconds"], reply["losses"]
 
@@ -305,6 +365,93 @@ class NNLSTMProcess:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+class NNLSTMProcess(_TimingProcess):
+    """The plain PyTorch model of `nn_lstm_training_step`, trained in a child process.
+
+    The child imports torch and NumPy only (it reports what it loaded in
+    `frameworks`) and times each step itself; call it with `n` to train `n` steps.
+
+    Args:
+        x, y: The batch every step trains on.
+        weights: The starting weights, a Keras LSTM -> Dense(1) model's `get_weights()`.
+        learning_rate: SGD's step size.
+        environment: The child's environment variables (default: this process's).
+
+    Attributes:
+        frameworks: The frameworks imported in the child, e.g. `["torch"]`.
+        threads: The child's thread settings.
+        torch_version: The child's torch version.
+    """
+
+    _failure = "the nn.LSTM process failed"
+
+    def __init__(self, x, y, weights, learning_rate, environment=None):
+        # -P: run this file by its path without putting lstmkit/ on sys.path, and
+        # without importing the lstmkit package (which imports Keras).
+        def arguments(batch_file):
+            return [sys.executable, "-P", os.path.abspath(__file__), "--nn-lstm-worker", batch_file]
+
+        super().__init__(x, y, weights, learning_rate, arguments, environment)
+
+    @property
+    def torch_version(self):
+        return self._ready()["torch"]
+
+    def __call__(self, n):
+        """Trains `n` steps in the child: `(seconds of each step, loss of each step)`."""
+        return self._run(str(n))
+
+
+class KerasProcess(_TimingProcess):
+    """Keras models with different LSTM layers, trained in one child process.
+
+    Each contender (a name in `KERAS_LAYERS`) is `timing_model` around its layer, with
+    the same starting weights; the child imports Keras on `backend`, and times each
+    `train_on_batch` step itself. So a notebook's kernel, whatever it has imported,
+    runs nothing while they are timed.
+
+    Args:
+        x, y: The batch every step trains on.
+        weights: The starting weights, a Keras LSTM -> Dense(1) model's `get_weights()`.
+        learning_rate: SGD's step size.
+        layers: Names from `KERAS_LAYERS`.
+        backend: The child's `KERAS_BACKEND`.
+        environment: The child's environment variables (default: this process's).
+
+    Attributes:
+        frameworks: The frameworks imported in the child.
+        threads: The child's thread settings.
+        paths: `{name: the path its layer runs}` (`lstmkit.fused.path_taken`).
+    """
+
+    _failure = "the Keras timing process failed"
+
+    def __init__(self, x, y, weights, learning_rate, layers, backend, environment=None):
+        unknown = set(layers) - set(KERAS_LAYERS)
+        if unknown:
+            raise ValueError(f"unknown layers {sorted(unknown)}; known: {list(KERAS_LAYERS)}")
+        environment = dict(os.environ if environment is None else environment)
+        environment["KERAS_BACKEND"] = backend
+        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+        def arguments(batch_file):
+            command = [sys.executable, "-m", "lstmkit.compare", "--keras-worker", batch_file]
+            return command + ["--layers", *layers]
+
+        super().__init__(x, y, weights, learning_rate, arguments, environment)
+        self.layers = list(layers)
+
+    @property
+    def paths(self):
+        return self._ready()["paths"]
+
+    def contender(self, name):
+        """`run(n)` for `time_in_turns`: trains `n` steps of contender `name`."""
+        if name not in self.layers:
+            raise ValueError(f"{name!r} is not among {self.layers}")
+        return lambda n: self._run(f"{name}\t{n}")
 
 
 def time_in_turns(contenders, rounds, steps_per_round, on_round=None):
@@ -337,19 +484,24 @@ def main(argv=None):
     parser.add_argument("--out")
     parser.add_argument("--distributed", type=int, default=0, metavar="N")
     parser.add_argument("--nn-lstm-worker", metavar="BATCH_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--keras-worker", metavar="BATCH_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--layers", nargs="+", help=argparse.SUPPRESS)
     for name, value in DEFAULTS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value)
     args = vars(parser.parse_args(argv))
     out, devices, batch_file = args.pop("out"), args.pop("distributed"), args.pop("nn_lstm_worker")
+    keras_batch_file, layers = args.pop("keras_worker"), args.pop("layers")
     if batch_file:
         _nn_lstm_worker(batch_file, sys.stdin, sys.stdout)
         return
+    if keras_batch_file:
+        _keras_worker(keras_batch_file, layers, sys.stdin, sys.stdout)
+        return
     if not out:
         parser.error("--out is required")
+    run(out, **args)
     if devices:
         run_distributed(out, devices, **args)
-    else:
-        run(out, **args)
 
 
 if __name__ == "__main__":

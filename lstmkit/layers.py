@@ -16,9 +16,12 @@ One step, with x_t the input and (h, c) the state:
     c' = f * c + i * g                        new cell state
     h' = o * tanh(c')                         new hidden state (and the output)
 
-The arithmetic is Keras's, step for step. The layer runs it faster (see
-`LSTM.inner_loop`): the input projection `x_t W + b` of every step is one matrix
-product before the loop, and the loop calls the step as a plain function.
+The arithmetic is Keras's, step for step, and this module is its readable reference
+(`LSTM.reference_loop`; on torch the input projection `x_t W + b` of every step is one
+matrix product before the loop, and the loop calls the step as a plain function).
+Where the configuration allows, `LSTM.inner_loop` runs the same equations in the
+backend's fused kernel instead (`lstmkit.fused`, tested equal to the reference);
+`use_fused=False` keeps the reference.
 
 Three private Keras APIs are used, each where no public one exists; the Keras pin in
 `constraints.txt` keeps them in place and the tests exercise each:
@@ -35,6 +38,8 @@ from keras import activations, constraints, initializers, ops, regularizers
 from keras.src import backend as _keras_backend
 from keras.src.backend import rnn as _keras_rnn_loop
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+from lstmkit import fused
 
 _ACTIVATION_NAMES = "'tanh', 'sigmoid', 'relu', 'linear' or a callable"
 
@@ -454,8 +459,9 @@ class LSTM(CarriedState, keras.layers.RNN):
 
     A drop-in for `keras.layers.LSTM`: the same arguments, the same weights and
     the same numbers, with the gate math written in `keras.ops` (see
-    `LSTMCell.gates`). It never calls cuDNN; on a GPU, Keras's own LSTM is the
-    fast one.
+    `LSTMCell.gates`). On a CPU it runs that math in the backend's fused kernel
+    where the configuration allows (`use_fused`). It never calls cuDNN; on a
+    GPU, Keras's own LSTM is the fast one.
 
     Args:
         units: Positive integer, dimensionality of the output space.
@@ -476,6 +482,9 @@ class LSTM(CarriedState, keras.layers.RNN):
         use_cudnn: `"auto"` or `False`: the layer runs its `keras.ops` path.
             `True` (as in Keras, where cuDNN cannot serve the layer) is an error
             when the layer is called: this layer never calls cuDNN.
+        use_fused: Run the backend's fused CPU kernel where the configuration
+            allows (`lstmkit.fused`: the same numbers, faster). `False` always
+            runs `reference_loop`, the gate math step by step. Default: `True`.
 
     Call arguments:
         sequences: `(batch, time, features)`.
@@ -511,6 +520,7 @@ class LSTM(CarriedState, keras.layers.RNN):
         stateful=False,
         unroll=False,
         use_cudnn="auto",
+        use_fused=True,
         **kwargs,
     ):
         if use_cudnn not in ("auto", True, False):
@@ -553,6 +563,7 @@ class LSTM(CarriedState, keras.layers.RNN):
             **kwargs,
         )
         self.use_cudnn = use_cudnn
+        self.use_fused = bool(use_fused)
         self.input_spec = keras.layers.InputSpec(ndim=3)  # as keras.layers.LSTM
 
     def __call__(self, *args, **kwargs):
@@ -578,6 +589,14 @@ class LSTM(CarriedState, keras.layers.RNN):
         return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        # The one dispatch point: lstmkit.fused runs this layer's math in the
+        # backend's fused kernel where the configuration allows (use_fused=True),
+        # and calls reference_loop for everything else.
+        return fused.inner_loop(
+            self, sequences, initial_state, mask, training, reference=self.reference_loop
+        )
+
+    def reference_loop(self, sequences, initial_state, mask, training=False):
         # The same arithmetic as Keras's RNN.inner_loop, looped the way that is
         # fastest on each kind of backend (benchmarks/lstm_speed.py measures it).
         # RNN.call has drawn the dropout masks already (one per sequence).
@@ -797,6 +816,7 @@ class LSTM(CarriedState, keras.layers.RNN):
             **cell_config,
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "use_cudnn": self.use_cudnn,
+            "use_fused": self.use_fused,
         }
         base_config = super().get_config()
         del base_config["cell"]

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstmkit import compare
+import lstmkit
+from lstmkit import compare, fused
 
 SIZES = dict(steps=3, batch_size=8, length=6, units=4, seed=0)
 
@@ -144,3 +145,25 @@ def test_timed_steps_times_each_step():
     losses = iter([3.0, 2.0])
     seconds, recorded = compare.timed_steps(lambda: next(losses))(2)
     assert recorded == [3.0, 2.0] and len(seconds) == 2 and all(s >= 0 for s in seconds)
+
+
+def test_keras_process_times_each_contender_from_the_same_weights():
+    x, y, _ = compare.make_data(1, 8, 6, seed=0)
+    weights = _timing_model(6, 4, seed=0, learning_rate=0.1).get_weights()
+    layers = list(compare.KERAS_LAYERS)
+    backend = keras.backend.backend()
+    with compare.KerasProcess(x, y, weights, 0.1, layers, backend) as process:
+        losses = {name: process.contender(name)(2)[1] for name in layers}
+        # The same path as here: the backend's fast path where one is on.
+        assert process.paths["lstmkit.LSTM"] == fused.path_taken(lstmkit.LSTM(4))
+        assert process.paths["lstmkit.LSTM(use_fused=False)"].startswith("reference: ")
+        assert "torch" not in process.frameworks or backend == "torch"
+        with pytest.raises(ValueError, match="is not among"):
+            process.contender("nn.LSTM")
+    for name in layers:  # the same model, batch and SGD steps
+        np.testing.assert_allclose(losses[name], losses["keras.layers.LSTM"], rtol=1e-5)
+
+
+def test_keras_process_refuses_an_unknown_layer():
+    with pytest.raises(ValueError, match="unknown layers"):
+        compare.KerasProcess(np.zeros((1, 2, 2)), np.zeros((1, 1)), [], 0.1, ["GRU"], "jax")
