@@ -8,6 +8,8 @@ lstmkit.datasets                   synthetic tasks and real datasets
 lstmkit.ngram                      n-gram language models (Kneser-Ney, Witten-Bell)
 lstmkit.sampling                   the next token: greedy, temperature, top-k; generate
 lstmkit.gradients                  gradients on every backend
+lstmkit.memory                     how far back a recurrent layer's gradient reaches (01, 02)
+lstmkit.backends                   devices, and the same ops on every backend (00)
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention
 lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
@@ -17,12 +19,14 @@ lstmkit.verdict                    which of two models wins, with its interval, 
 """
 
 from lstmkit import (
+    backends,
     callbacks,
     compare,
     convert,
     datasets,
     gradients,
     layers,
+    memory,
     ngram,
     plots,
     report,
@@ -39,12 +43,14 @@ __all__ = [
     "LSTMCell",
     "GRU",
     "SimpleRNN",
+    "backends",
     "callbacks",
     "compare",
     "convert",
     "datasets",
     "gradients",
     "layers",
+    "memory",
     "ngram",
     "plots",
     "report",

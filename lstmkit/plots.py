@@ -3,6 +3,7 @@
     plot_history          loss and metrics, train against validation    -> Figure
     plot_forecast         forecasts against the truth, split marked      -> Axes
     plot_gates            gate activations over time as heatmaps         -> Figure
+    plot_unit_traces      a state or gate over time, one line per unit   -> Figure
     plot_gradient_norms   gradient norm against time step, log scale     -> Axes
     plot_attention        attention weights, source against target       -> Axes
     plot_confusion_matrix counts of true against predicted classes       -> Axes
@@ -189,6 +190,77 @@ def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
         else:
             ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[-1, 0].set_xlabel("input token" if labels is not None else "time step")
+    return fig
+
+
+def plot_unit_traces(gates, names=("cell_state", "forget_gate"), labels=None, sample=0, marks=()):
+    """A state or gate over time, one line per unit (the same colour for a unit in every panel).
+
+    Where a heatmap shows the pattern, lines show the values: whether a unit's cell state
+    stays flat between two inputs, and what its forget gate is meanwhile. Gates (0 to 1) are
+    drawn on 0 to 1 with a dotted line at 1; anything else on a scale symmetric about 0,
+    set by the values drawn, with a dotted line at 0.
+
+    Args:
+        gates: The dict from `lstmkit.LSTM.gate_activations` (arrays
+            `(batch, time, units)`), or `{name: (time, units)}`.
+        names: Which entries to draw, one panel each, in order.
+        labels: One label per step (tokens) for the x axis; default the step numbers.
+        sample: Which sequence of the batch to draw.
+        marks: Steps to mark with a vertical line in every panel (e.g. the pulses).
+
+    Returns:
+        The Figure; axes k shows `names[k]`, with one line per unit.
+    """
+    missing = [n for n in names if n not in gates]
+    if missing:
+        raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
+    fig, axes = plt.subplots(
+        len(names),
+        1,
+        figsize=(9, 2.2 * len(names) + 0.8),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
+    colours = plt.get_cmap("tab10")
+    for ax, name in zip(axes[:, 0], names):
+        values = np.asarray(gates[name])
+        values = values[sample] if values.ndim == 3 else values  # (time, units)
+        steps = np.arange(values.shape[0])
+        for unit in range(values.shape[1]):
+            ax.plot(
+                steps,
+                values[:, unit],
+                color=colours(unit % 10),
+                linewidth=1.2,
+                marker=".",
+                markersize=3,
+                label=f"unit {unit}",
+            )
+        if name.endswith("gate") and values.min() >= 0.0 and values.max() <= 1.0:
+            ax.set_ylim(-0.02, 1.02)
+            ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+            ax.set_ylabel(f"{name.replace('_', ' ')}\n(0 to 1)")
+        else:
+            limit = 1.05 * float(np.abs(values).max()) or 1.0
+            ax.set_ylim(-limit, limit)
+            ax.axhline(0.0, color="grey", linestyle=":", linewidth=1)
+            ax.set_ylabel(name.replace("_", " "))
+        for step in marks:
+            ax.axvline(step, color="black", linewidth=0.8, alpha=0.4)
+        ax.set_title(name.replace("_", " ") + ", one line per unit", loc="left", fontsize=10)
+    axes[0, 0].legend(fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    last = axes[-1, 0]
+    if labels is not None:
+        if len(labels) != values.shape[0]:
+            raise ValueError(f"{len(labels)} labels for {values.shape[0]} steps.")
+        last.set_xticks(range(len(labels)))
+        last.set_xticklabels([_visible(label) for label in labels], rotation=90, fontsize=8)
+        last.set_xlabel("input token")
+    else:
+        last.xaxis.set_major_locator(MaxNLocator(integer=True))
+        last.set_xlabel("time step")
     return fig
 
 

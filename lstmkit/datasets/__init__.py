@@ -4,8 +4,9 @@ One module per kind; every public name is also here, as `lstmkit.datasets.NAME`.
 
 | module      | holds                                                                        |
 |-------------|------------------------------------------------------------------------------|
-| `synthetic` | `make_sine`, `make_adding_problem`, `make_tagging_task`, `make_dates`,       |
-|             | `date_vocabularies` (NumPy, deterministic under `seed`)                      |
+| `synthetic` | `make_sine`, `make_adding_problem`, `make_latch`, `make_tagging_task`,       |
+|             | `make_dates`, `date_vocabularies` (NumPy, deterministic under `seed`);       |
+|             | `steps_since_pulse`                                                          |
 | `series`    | `load_airline_passengers`, `load_daily_min_temperatures`,                    |
 |             | `load_monthly_sunspots` (`Series`); `chronological_split`, `Scaler`,         |
 |             | `make_windows`, `prepare_series` (`PreparedSeries`)                          |
@@ -63,8 +64,10 @@ from lstmkit.datasets.synthetic import (
     date_vocabularies,
     make_adding_problem,
     make_dates,
+    make_latch,
     make_sine,
     make_tagging_task,
+    steps_since_pulse,
 )
 from lstmkit.datasets.text import (
     CharVocabulary,
@@ -108,6 +111,7 @@ __all__ = [
     "make_dates",
     "make_human_numbers",
     "make_language_model_windows",
+    "make_latch",
     "make_sine",
     "make_stream_batches",
     "make_tagging_task",
@@ -118,4 +122,5 @@ __all__ = [
     "read_sentence_polarity",
     "read_spa_eng",
     "seed_cache",
+    "steps_since_pulse",
 ]

@@ -2,6 +2,8 @@
 
 make_sine            a sine wave, optionally noisy                  (length,)
 make_adding_problem  Hochreiter & Schmidhuber's adding problem      x (n, length, 2), y (n, 1)
+make_latch           set/reset pulses; target: the last one         x, y (n, length, 1)
+steps_since_pulse    steps since the last pulse, at every step      (n, length)
 make_tagging_task    per-step tags that need the next step          x (n, length), y (n, length)
 make_dates           human-written dates and their ISO form         two lists of n strings
 date_vocabularies    `CharVocabulary`s for the dates' inputs and targets
@@ -58,6 +60,61 @@ def make_adding_problem(num_samples, length=100, seed=0):
     x = np.stack([values, markers], axis=-1).astype("float32")  # (n, length, 2)
     y = (values[rows, first] + values[rows, second])[:, None].astype("float32")  # (n, 1)
     return x, y
+
+
+def make_latch(num_samples, length=30, pulse_probability=0.2, seed=0):
+    """A latch: mostly silence (0), with occasional set (+1) and reset (-1) pulses.
+
+    At every step the target is 1 if the last pulse so far was a set, and 0 if it was a
+    reset or there has been no pulse yet (the latch starts reset). Sets and resets are
+    equally likely, each with probability `pulse_probability / 2` at every step. A model
+    must write at a pulse and hold the value through the silence after it: at a step k
+    steps after the last pulse, only a memory of at least k steps can know the answer.
+
+    Returns:
+        x: float32 `(num_samples, length, 1)`, the pulses; y: float32
+        `(num_samples, length, 1)`, 0 or 1.
+    """
+    num_samples = positive_int("num_samples", num_samples)
+    length = positive_int("length", length)
+    if not 0 < pulse_probability <= 1:
+        raise ValueError(
+            f"Argument `pulse_probability` must be in (0, 1], received {pulse_probability!r}."
+        )
+    rng = np.random.default_rng(seed)
+    half = pulse_probability / 2
+    pulses = rng.choice(
+        [-1.0, 0.0, 1.0], p=[half, 1 - pulse_probability, half], size=(num_samples, length)
+    )
+    state = np.zeros(num_samples)  # (n,) the latch, reset at the start
+    targets = np.zeros((num_samples, length))
+    for t in range(length):
+        state = np.where(pulses[:, t] != 0, pulses[:, t] > 0, state)
+        targets[:, t] = state
+    return pulses[..., None].astype("float32"), targets[..., None].astype("float32")
+
+
+def steps_since_pulse(pulses):
+    """Steps since the last non-zero input at every step: 0 at a pulse, -1 before the first.
+
+    Args:
+        pulses: `(num_samples, length)` (or `(num_samples, length, 1)`) inputs, as
+            `make_latch`'s x.
+
+    Returns:
+        int64 `(num_samples, length)`.
+    """
+    pulses = np.asarray(pulses)
+    if pulses.ndim == 3 and pulses.shape[-1] == 1:
+        pulses = pulses[..., 0]
+    if pulses.ndim != 2:
+        raise ValueError(f"`pulses` must be (num_samples, length), received shape {pulses.shape}.")
+    since = np.full(pulses.shape, -1)
+    last = np.full(pulses.shape[0], -1)  # (n,) the step of the last pulse so far
+    for t in range(pulses.shape[1]):
+        last = np.where(pulses[:, t] != 0, t, last)
+        since[:, t] = np.where(last >= 0, t - last, -1)
+    return since
 
 
 def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, seed=0):
