@@ -79,11 +79,17 @@ def build_forecaster(outputs, window, season=None, units=32, learning_rate=3e-3)
     return model
 
 
-def stopping_callbacks(patience):
-    """`EarlyStopping(patience, restore_best_weights=True)` and `ReduceLROnPlateau` (half
-    the patience, factor 0.5), both on the validation loss."""
+def stopping_callbacks(patience, warm_up=0):
+    """`EarlyStopping(patience, restore_best_weights=True, start_from_epoch=warm_up)` and
+    `ReduceLROnPlateau` (half the patience, factor 0.5), both on the validation loss.
+
+    `warm_up` epochs pass before EarlyStopping keeps a best epoch: on a small validation
+    set an early epoch, the model still near where it started, can be lowest by luck.
+    """
     return [
-        keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(
+            patience=patience, restore_best_weights=True, start_from_epoch=warm_up
+        ),
         keras.callbacks.ReduceLROnPlateau(patience=patience // 2, factor=0.5),
     ]
 

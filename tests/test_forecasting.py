@@ -46,3 +46,6 @@ def test_stopping_callbacks():
     assert isinstance(stop, keras.callbacks.EarlyStopping) and stop.patience == 10
     assert stop.restore_best_weights
     assert isinstance(reduce, keras.callbacks.ReduceLROnPlateau) and reduce.patience == 5
+    assert stop.start_from_epoch == 0
+    stop, _ = forecasting.stopping_callbacks(10, warm_up=10)
+    assert stop.start_from_epoch == 10 and stop.patience == 10
