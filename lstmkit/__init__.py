@@ -5,6 +5,8 @@ lstmkit.SimpleRNN / .stateful      Keras's SimpleRNN and GRU, with stateful trai
                                    backend (and SimpleRNN's loop cheaper on torch)
 lstmkit.convert                    weights between PyTorch nn.LSTM / nn.GRU and Keras
 lstmkit.datasets                   synthetic tasks and real datasets
+lstmkit.adding                     the adding problem as a workbench: model, fit, memory probes
+lstmkit.forecasting                the linear (AR) baseline, a seasonal-skip LSTM, the recursion
 lstmkit.ngram                      n-gram language models (Kneser-Ney, Witten-Bell)
 lstmkit.sampling                   the next token: greedy, temperature, top-k; generate
 lstmkit.gradients                  gradients on every backend
@@ -19,11 +21,13 @@ lstmkit.verdict                    which of two models wins, with its interval, 
 """
 
 from lstmkit import (
+    adding,
     backends,
     callbacks,
     compare,
     convert,
     datasets,
+    forecasting,
     gradients,
     layers,
     memory,
@@ -43,11 +47,13 @@ __all__ = [
     "LSTMCell",
     "GRU",
     "SimpleRNN",
+    "adding",
     "backends",
     "callbacks",
     "compare",
     "convert",
     "datasets",
+    "forecasting",
     "gradients",
     "layers",
     "memory",

@@ -8,6 +8,7 @@ and CSVLogger; the lessons use those. These add a progress line and measurements
     StepTimer             seconds per training step and per epoch
     WeightStatistics      mean, std, min and max of each layer's weights per epoch
     LearningRateHistory   the optimizer's learning rate per epoch
+    StopWhenBelow         ends a fit once a metric is below a threshold (the task is solved)
 """
 
 import contextlib
@@ -365,3 +366,38 @@ class LearningRateHistory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         rate = self.model.optimizer.learning_rate
         self.rates.append(float(ops.convert_to_numpy(rate)))
+
+
+class StopWhenBelow(keras.callbacks.Callback):
+    """Ends a fit once a logged metric is below `threshold` (the task counts as solved).
+
+    Unlike `EarlyStopping`, which waits for a metric to stop improving, this stops a fit
+    that has reached its goal, so that a model that solves a task early does not spend
+    the rest of its budget polishing it. A model that never gets there trains every epoch.
+
+    Args:
+        threshold: The value below which training ends.
+        monitor: The logged metric, default `"val_loss"`.
+
+    Attributes:
+        stopped_epoch: The 1-based epoch after which it stopped, or `None`.
+    """
+
+    def __init__(self, threshold, monitor="val_loss"):
+        super().__init__()
+        self.threshold, self.monitor = threshold, monitor
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise KeyError(
+                f"StopWhenBelow monitors {self.monitor!r}, which this fit does not log "
+                f"(it logs {sorted(logs)}); pass validation data for a val_ metric."
+            )
+        if logs[self.monitor] < self.threshold:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True

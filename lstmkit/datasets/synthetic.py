@@ -1,7 +1,7 @@
 """Seeded synthetic tasks (NumPy, deterministic under `seed`).
 
 make_sine            a sine wave, optionally noisy                  (length,)
-make_adding_problem  Hochreiter & Schmidhuber's adding problem      x (n, length, 2), y (n, 1)
+make_adding_problem  the adding problem (Arjovsky et al.'s form)     x (n, length, 2), y (n, 1)
 make_latch           set/reset pulses; target: the last one         x, y (n, length, 1)
 steps_since_pulse    steps since the last pulse, at every step      (n, length)
 make_tagging_task    per-step tags that need the next step          x (n, length), y (n, length)
@@ -35,13 +35,18 @@ def make_sine(length=1000, period=50.0, amplitude=1.0, noise_std=0.0, seed=0):
 
 
 def make_adding_problem(num_samples, length=100, seed=0):
-    """The adding problem (Hochreiter & Schmidhuber, 1997).
+    """The adding problem, in the form of Le, Jaitly & Hinton (2015) and Arjovsky et al. (2016).
 
     Each step holds a pair (value, marker): values are uniform in [0, 1], and
     exactly two markers are 1, one in each half of the sequence. The target is
-    the sum of the two marked values. Always answering the mean (1.0) scores an
-    MSE of Var(U1 + U2) = 1/6 = 0.167; to do better, a model must carry the first
+    the plain sum of the two marked values. Always answering the mean (1.0) scores
+    an MSE of Var(U1 + U2) = 1/6 = 0.167; to do better, a model must carry the first
     marked value across at least half the sequence.
+
+    This is a later variant of Hochreiter & Schmidhuber's (1997) Experiment 4, which
+    drew values from [-1, 1], put the first marker within the first 10 steps, and set
+    the target to 0.5 + (X1 + X2) / 4; the variant here is the one later papers
+    benchmark, with the baseline 0.167.
 
     Returns:
         x: float32 `(num_samples, length, 2)`; y: float32 `(num_samples, 1)`.
