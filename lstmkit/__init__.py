@@ -10,7 +10,9 @@ lstmkit.sampling                   the next token: greedy, temperature, top-k; g
 lstmkit.gradients                  gradients on every backend
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention
-lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
+lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search;
+                                   scheduled sampling
+lstmkit.tagging                    lesson 06's tagger, padding helpers, the left-to-right ceiling
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 lstmkit.verdict                    which of two models wins, with its interval, as a sentence
@@ -29,6 +31,7 @@ from lstmkit import (
     sampling,
     seq2seq,
     stateful,
+    tagging,
     verdict,
 )
 from lstmkit.layers import LSTM, LSTMCell
@@ -51,6 +54,7 @@ __all__ = [
     "sampling",
     "seq2seq",
     "stateful",
+    "tagging",
     "verdict",
 ]
 __version__ = "0.1.0"

@@ -5,7 +5,8 @@ One module per kind; every public name is also here, as `lstmkit.datasets.NAME`.
 | module      | holds                                                                        |
 |-------------|------------------------------------------------------------------------------|
 | `synthetic` | `make_sine`, `make_adding_problem`, `make_tagging_task`, `make_dates`,       |
-|             | `date_vocabularies` (NumPy, deterministic under `seed`)                      |
+|             | `date_vocabularies`, `make_date_splits`, `encode_dates` (NumPy,              |
+|             | deterministic under `seed`)                                                  |
 | `series`    | `load_airline_passengers`, `load_daily_min_temperatures`,                    |
 |             | `load_monthly_sunspots` (`Series`); `chronological_split`, `Scaler`,         |
 |             | `make_windows`, `prepare_series` (`PreparedSeries`)                          |
@@ -61,7 +62,9 @@ from lstmkit.datasets.series import (
 )
 from lstmkit.datasets.synthetic import (
     date_vocabularies,
+    encode_dates,
     make_adding_problem,
+    make_date_splits,
     make_dates,
     make_sine,
     make_tagging_task,
@@ -95,6 +98,7 @@ __all__ = [
     "cache_dir",
     "chronological_split",
     "date_vocabularies",
+    "encode_dates",
     "fetch",
     "keras_home",
     "load_char_corpus",
@@ -105,6 +109,7 @@ __all__ = [
     "load_sentence_polarity",
     "load_spa_eng",
     "make_adding_problem",
+    "make_date_splits",
     "make_dates",
     "make_human_numbers",
     "make_language_model_windows",
