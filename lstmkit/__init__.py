@@ -14,7 +14,9 @@ lstmkit.memory                     how far back a recurrent layer's gradient rea
 lstmkit.backends                   devices, and the same ops on every backend (00)
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention
-lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
+lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search;
+                                   scheduled sampling
+lstmkit.tagging                    lesson 06's tagger, padding helpers, the left-to-right ceiling
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 lstmkit.verdict                    which of two models wins, with its interval, as a sentence
@@ -37,6 +39,7 @@ from lstmkit import (
     sampling,
     seq2seq,
     stateful,
+    tagging,
     verdict,
 )
 from lstmkit.layers import LSTM, LSTMCell
@@ -63,6 +66,7 @@ __all__ = [
     "sampling",
     "seq2seq",
     "stateful",
+    "tagging",
     "verdict",
 ]
 __version__ = "0.1.0"

@@ -48,6 +48,7 @@ def build_seq2seq(
     units,
     attention=True,
     attentional_units=None,
+    score="dot",
 ):
     """Builds the encoder-decoder's layers once and wires them into three models.
 
@@ -62,15 +63,27 @@ def build_seq2seq(
         attentional_units: Size of the attentional hidden state `h~_t` (the
             columns of `W_c`); default `units`. Without input feeding it need
             not equal `units`; a wider one feeds a large output vocabulary better.
+        score: `"dot"`, Luong's `a_ts = h_t . e_s` (`keras.layers.Attention`), or
+            `"additive"`, Bahdanau's `a_ts = v . tanh(h_t W + e_s U)`
+            (`keras.layers.AdditiveAttention` on the query and keys passed
+            through `Dense(units, use_bias=False)` layers for `W` and `U`; the
+            values stay `e_s`). Only with `attention=True`.
 
     Returns:
         `Seq2SeqModels(training, encoder, step)`.
     """
+    if score not in ("dot", "additive"):
+        raise ValueError(f"Argument `score` must be 'dot' or 'additive', received {score!r}.")
     source_embedding = keras.layers.Embedding(source_vocabulary_size, embedding_dim, mask_zero=True)
     encoder_lstm = LSTM(units, return_sequences=True, return_state=True)
     target_embedding = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True)
     decoder_lstm = LSTM(units, return_sequences=True, return_state=True)
-    score = keras.layers.Attention()  # dot score, softmax, weighted sum
+    if score == "dot":
+        scorer = keras.layers.Attention()  # dot score, softmax, weighted sum
+    else:
+        scorer = keras.layers.AdditiveAttention()  # sum(scale * tanh(q + k)), softmax, sum
+        query_layer = keras.layers.Dense(units, use_bias=False, name="query")  # W: h_t W
+        key_layer = keras.layers.Dense(units, use_bias=False, name="key")  # U: e_s U
     attentional = keras.layers.Dense(
         attentional_units or units, activation="tanh", use_bias=False
     )  # W_c
@@ -85,8 +98,12 @@ def build_seq2seq(
         # layer, which joins masks; ops.concatenate drops them), padded target steps
         # stay out of the loss. Without it the context has no mask, Concatenate
         # keeps a step where any input does, and padding counts in the loss.
-        context, weights = score(
-            [decoder_outputs, encoder_outputs],
+        if score == "dot":
+            inputs = [decoder_outputs, encoder_outputs]  # query, value (= key)
+        else:
+            inputs = [query_layer(decoder_outputs), encoder_outputs, key_layer(encoder_outputs)]
+        context, weights = scorer(
+            inputs,
             mask=[ops.not_equal(target_ids, 0), ops.not_equal(source, 0)],
             return_attention_scores=True,
         )  # (batch, target steps, units), (batch, target steps, source steps)
@@ -205,3 +222,158 @@ def beam_search(models, source, max_steps, beam_width, start_id, end_id):
     ids = np.zeros((batch, max_steps), dtype="int64")
     ids[:, : history.shape[2]] = history[:, 0]  # beam 0 holds the best: sorted by score
     return ids, scores[:, 0]
+
+
+def exact_matches(ids, target):
+    """Whether each output equals its target exactly, `<end>` and the padding after it included.
+
+    Args:
+        ids: int `(batch, steps)`, as `greedy_decode` or `beam_search` write them.
+        target: int `(batch, steps)`, the decoder's targets (the output, `<end>`, padding).
+
+    Returns:
+        bool `(batch,)`.
+    """
+    ids, target = np.asarray(ids), np.asarray(target)
+    if ids.shape != target.shape:
+        raise ValueError(f"`ids` {ids.shape} and `target` {target.shape} must have one shape.")
+    return np.all(ids == target, axis=1)
+
+
+class GreedyExactMatch(keras.callbacks.Callback):
+    """Greedy-decodes a test set after every epoch: which outputs are exactly right.
+
+    Attributes:
+        correct: One bool array `(batch,)` per epoch so far: output `i` exactly right.
+        exact_match: The share of exactly right outputs, one float per epoch.
+        last: `(ids, log-probabilities, attention)` of greedy decoding after the last epoch.
+        weights: `{epoch: the training model's weights after it}`, for each epoch (counted
+            from 1) in `keep_weights_after`.
+
+    Args:
+        models: `Seq2SeqModels`.
+        source, target: The test set: int `(batch, source steps)`, and the decoder's
+            targets `(batch, steps)`, whose length is the number of steps decoded.
+        start_id, end_id: Ids of `<start>` and `<end>`.
+        keep_weights_after: Epochs (from 1) after which to keep a copy of the weights.
+    """
+
+    def __init__(self, models, source, target, start_id, end_id, keep_weights_after=()):
+        super().__init__()
+        self.seq2seq_models = models
+        self.source, self.target = source, np.asarray(target)
+        self.start_id, self.end_id = start_id, end_id
+        self.keep_weights_after = set(keep_weights_after)
+        self.correct, self.exact_match, self.last, self.weights = [], [], None, {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.last = greedy_decode(
+            self.seq2seq_models, self.source, self.target.shape[1], self.start_id, self.end_id
+        )
+        self.correct.append(exact_matches(self.last[0], self.target))
+        self.exact_match.append(float(np.mean(self.correct[-1])))
+        if epoch + 1 in self.keep_weights_after:
+            self.weights[epoch + 1] = self.seq2seq_models.training.get_weights()
+
+
+class ScheduledSampling(keras.Model):
+    """Trains a seq2seq training model on a mix of true and predicted decoder inputs.
+
+    Parallel scheduled sampling with one pass (Duckworth et al., 2019): a first pass
+    without gradient predicts every next token from the true prefix; then each decoder
+    input is the true token with probability `teacher_forcing_ratio` and that prediction
+    otherwise, drawn per token and per example. Only in training: evaluation and
+    prediction are plain teacher forcing.
+
+    Args:
+        training_model: `Seq2SeqModels.training`, `[source, decoder_input] -> probabilities`.
+        seed: Seed of the draws.
+
+    Attributes:
+        teacher_forcing_ratio: A non-trainable variable, 1.0 at first; a callback such as
+            `TeacherForcingSchedule` lowers it.
+    """
+
+    def __init__(self, training_model, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.training_model = training_model
+        self.teacher_forcing_ratio = keras.Variable(
+            1.0, trainable=False, name="teacher_forcing_ratio"
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=False):
+        source, decoder_input = inputs  # decoder_input: <start> y_1 ... y_{T-1}
+        if not training:
+            return self.training_model([source, decoder_input])
+        first_pass = ops.stop_gradient(self.training_model([source, decoder_input]))
+        predicted = ops.cast(ops.argmax(first_pass, axis=-1), "int32")  # guesses of y_1 ... y_T
+        own_input = ops.concatenate([decoder_input[:, :1], predicted[:, :-1]], axis=1)
+        draws = keras.random.uniform(ops.shape(decoder_input), seed=self.seed_generator)
+        keep_true = draws < self.teacher_forcing_ratio  # (batch, steps)
+        return self.training_model([source, ops.where(keep_true, decoder_input, own_input)])
+
+
+class TeacherForcingSchedule(keras.callbacks.Callback):
+    """Lowers a `ScheduledSampling` model's ratio linearly, then holds it.
+
+    The ratio is 1.0 in the first epoch and `final_ratio` from epoch `decay_epochs` (counted
+    from 1) on, so the first `decay_epochs` epochs do not depend on how many follow; with
+    `decay_epochs=1`, `final_ratio` from the start.
+    """
+
+    def __init__(self, final_ratio, decay_epochs):
+        super().__init__()
+        if not 0.0 <= final_ratio <= 1.0:
+            raise ValueError(f"Argument `final_ratio` must be in [0, 1], received {final_ratio}.")
+        if not isinstance(decay_epochs, int) or decay_epochs < 1:
+            raise ValueError(
+                f"Argument `decay_epochs` must be an int >= 1, received {decay_epochs!r}."
+            )
+        self.final_ratio, self.decay_epochs = final_ratio, decay_epochs
+
+    def ratio(self, epoch):
+        """The ratio in epoch `epoch` (counted from 0, as Keras counts)."""
+        if self.decay_epochs == 1:
+            return self.final_ratio
+        progress = min(epoch, self.decay_epochs - 1) / (self.decay_epochs - 1)
+        return 1.0 - (1.0 - self.final_ratio) * progress
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.teacher_forcing_ratio.assign(self.ratio(epoch))
+
+
+def continuation_accuracy(models, source, target, position, start_id, fed_at_position=None):
+    """How well a model goes on after a prefix: accuracy of each output's later tokens.
+
+    The step model reads the true tokens up to `position` (with `fed_at_position`, e.g. a
+    wrong token, in place of the true one there), then its own greedy outputs; the tokens it
+    writes after `position` are compared with the target's.
+
+    Args:
+        models: `Seq2SeqModels`.
+        source: int `(batch, source steps)`.
+        target: int `(batch, steps)`, the decoder's targets.
+        position: The last step of the forced prefix (from 0).
+        start_id: Id of `<start>`.
+        fed_at_position: Optional int `(batch,)`, the tokens fed back after step `position`.
+
+    Returns:
+        float `(batch,)`: the share of right tokens after `position`, per example.
+    """
+    target = np.asarray(target)
+    encoder_outputs, h, c = models.encoder.predict_on_batch(source)
+    token = np.full((len(target), 1), start_id, dtype="int32")
+    written = []
+    for t in range(target.shape[1]):
+        probabilities, h, c, _ = models.step.predict_on_batch(
+            [token, h, c, encoder_outputs, source]
+        )
+        written.append(probabilities[:, 0].argmax(axis=-1))  # (batch,)
+        if t == position and fed_at_position is not None:
+            fed = np.asarray(fed_at_position)
+        else:
+            fed = target[:, t] if t <= position else written[-1]  # true prefix, then its own
+        token = fed[:, None].astype("int32")
+    written = np.stack(written, axis=1)  # (batch, steps)
+    return np.mean(written[:, position + 1 :] == target[:, position + 1 :], axis=1)

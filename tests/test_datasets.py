@@ -64,6 +64,36 @@ def test_tagging_task_padding():
         assert y[row, n - 1] == (x[row, n - 2] - 1) % 4  # last real step: no right neighbour
 
 
+def test_tagging_task_reach():
+    x, y, lengths = datasets.make_tagging_task(500, length=10, min_length=4, seed=5, reach=2)
+    v = np.where(x > 0, x - 1, 0)  # 0 beyond the end, as the tags count it
+    previous = np.pad(v, ((0, 0), (1, 0)))[:, :-1]
+    two_ahead = np.pad(v, ((0, 0), (0, 2)))[:, 2:]
+    np.testing.assert_array_equal(y, np.where(x > 0, (previous + two_ahead) % 4, 0))
+    # reach=1 is the default task, the same draws.
+    default = datasets.make_tagging_task(500, length=10, min_length=4, seed=5)
+    again = datasets.make_tagging_task(500, length=10, min_length=4, seed=5, reach=1)
+    assert all(np.array_equal(a, b) for a, b in zip(default, again))
+    np.testing.assert_array_equal(default[0], x)  # same tokens, other tags
+
+
+def test_date_splits_hold_out_seen_inputs_and_encode():
+    (train_inputs, train_targets), (test_inputs, test_targets) = datasets.make_date_splits(
+        400, 300, seed=1
+    )
+    assert (train_inputs, train_targets) == datasets.make_dates(400, seed=2)
+    everything = dict(zip(*datasets.make_dates(300, seed=3)))
+    assert not set(test_inputs) & set(train_inputs)
+    assert all(everything[text] == iso for text, iso in zip(test_inputs, test_targets))
+    source, decoder_input, decoder_target = datasets.encode_dates(test_inputs, test_targets)
+    _, target_vocabulary = datasets.date_vocabularies()
+    assert source.shape == (len(test_inputs), 27) and decoder_input.shape == (len(test_inputs), 11)
+    assert np.all(decoder_input[:, 0] == target_vocabulary.START)
+    np.testing.assert_array_equal(decoder_input[:, 1:], decoder_target[:, :-1])  # shifted by one
+    assert np.all(decoder_target[:, -1] == target_vocabulary.END)
+    assert target_vocabulary.decode(decoder_target) == test_targets
+
+
 def test_dates_and_vocabularies_round_trip():
     inputs, targets = datasets.make_dates(500, seed=4)
     assert len(inputs) == len(targets) == 500
@@ -404,6 +434,10 @@ def test_text_vectorizer_pads_with_zero():
         (
             lambda: datasets.make_tagging_task(5, length=10, min_length=11),
             "`min_length` \\(11\\) must be <=",
+        ),
+        (
+            lambda: datasets.make_tagging_task(5, length=10, reach=0),
+            "`reach` must be an integer >= 1, received 0",
         ),
         (lambda: datasets.make_dates(-1), "`num_samples` must be an integer >= 1, received -1"),
         (lambda: datasets.chronological_split(np.ones(9), 0.6, 0.5), "must leave data to train on"),

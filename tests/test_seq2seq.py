@@ -13,9 +13,11 @@ SOURCE_VOCABULARY, TARGET_VOCABULARY, START, END = 9, 5, 1, 2
 UNITS = 6
 
 
-def models(attention=True, seed=0):
+def models(attention=True, seed=0, score="dot"):
     keras.utils.set_random_seed(seed)
-    return seq2seq.build_seq2seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, attention)
+    return seq2seq.build_seq2seq(
+        SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, attention, score=score
+    )
 
 
 def source_batch():
@@ -37,9 +39,9 @@ def step_through(m, source, tokens):
     return np.stack(out, axis=1), np.stack(attention, axis=1)
 
 
-@pytest.mark.parametrize("attention", [True, False])
-def test_step_model_reproduces_the_training_model(attention):
-    m = models(attention)
+@pytest.mark.parametrize("attention, score", [(True, "dot"), (False, "dot"), (True, "additive")])
+def test_step_model_reproduces_the_training_model(attention, score):
+    m = models(attention, score=score)
     source = source_batch()
     tokens = np.random.default_rng(2).integers(3, TARGET_VOCABULARY, size=(4, 5)).astype("int32")
     tokens[:, 0] = START
@@ -128,3 +130,118 @@ def test_wide_beam_finds_the_most_probable_output():
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
     _, greedy_scores, _ = seq2seq.greedy_decode(m, source, steps, START, END)
     assert np.all(scores >= greedy_scores - 1e-5)
+
+
+def test_additive_score_is_bahdanaus():
+    # a_ts = v . tanh(h_t W + e_s U), softmax over the unpadded source, context sum_s alpha e_s.
+    m = models(score="additive")
+    source = source_batch()
+    token = np.full((len(source), 1), START, "int32")
+    encoder_outputs, h, c = m.encoder.predict_on_batch(source)
+    _, h_1, _, alpha = m.step.predict_on_batch([token, h, c, encoder_outputs, source])
+    W, U = (m.step.get_layer(name).get_weights()[0] for name in ("query", "key"))
+    additive = next(
+        layer for layer in m.step.layers if isinstance(layer, keras.layers.AdditiveAttention)
+    )
+    (scale,) = additive.get_weights()  # v
+    scores = np.tanh((h_1 @ W)[:, None, :] + encoder_outputs @ U) @ scale  # (batch, S)
+    scores = np.where(source != 0, scores, -np.inf)
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(alpha[:, 0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_score_must_be_dot_or_additive():
+    with pytest.raises(ValueError, match="score"):
+        models(score="general")
+
+
+def test_exact_matches_counts_only_whole_outputs():
+    target = np.array([[5, 6, END], [5, 6, END], [5, END, 0]])
+    ids = np.array([[5, 6, END], [5, 4, END], [5, END, 0]])
+    np.testing.assert_array_equal(seq2seq.exact_matches(ids, target), [True, False, True])
+    with pytest.raises(ValueError, match="shape"):
+        seq2seq.exact_matches(ids[:, :2], target)
+
+
+def dates_like_batch(size=8, steps=4, seed=5):
+    rng = np.random.default_rng(seed)
+    source = rng.integers(3, SOURCE_VOCABULARY, size=(size, 7)).astype("int32")
+    target = rng.integers(3, TARGET_VOCABULARY, size=(size, steps)).astype("int32")
+    target[:, -1] = END
+    decoder_input = np.concatenate([np.full((size, 1), START, "int32"), target[:, :-1]], 1)
+    return source, decoder_input, target
+
+
+def test_greedy_exact_match_records_every_epoch_and_keeps_weights():
+    m = models()
+    source, decoder_input, target = dates_like_batch()
+    tracker = seq2seq.GreedyExactMatch(m, source, target, START, END, keep_weights_after=[1])
+    m.training.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.training.fit([source, decoder_input], target, epochs=2, verbose=0, callbacks=[tracker])
+    assert len(tracker.correct) == len(tracker.exact_match) == 2
+    ids = seq2seq.greedy_decode(m, source, target.shape[1], START, END)[0]
+    np.testing.assert_array_equal(tracker.last[0], ids)  # after the last epoch
+    assert tracker.exact_match[-1] == np.mean(seq2seq.exact_matches(ids, target))
+    assert list(tracker.weights) == [1]
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(tracker.weights[1], m.training.get_weights())
+    )
+
+
+def test_scheduled_sampling_mixes_true_and_predicted_inputs():
+    m = models()
+    source, decoder_input, _ = dates_like_batch()
+    sampled = seq2seq.ScheduledSampling(m.training, seed=0)
+    teacher_forced = ops.convert_to_numpy(m.training([source, decoder_input]))
+    # Evaluation, and training at ratio 1.0: plain teacher forcing.
+    for training in (False, True):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(sampled([source, decoder_input], training=training)),
+            teacher_forced,
+            rtol=1e-5,
+            atol=1e-6,
+        )
+    # Ratio 0.0: every input after <start> is the first pass's own guess.
+    sampled.teacher_forcing_ratio.assign(0.0)
+    guesses = teacher_forced.argmax(axis=-1).astype("int32")
+    own = np.concatenate([decoder_input[:, :1], guesses[:, :-1]], axis=1)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(sampled([source, decoder_input], training=True)),
+        ops.convert_to_numpy(m.training([source, own])),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_teacher_forcing_schedule_falls_linearly_then_holds():
+    schedule = seq2seq.TeacherForcingSchedule(0.5, decay_epochs=3)
+    assert [schedule.ratio(epoch) for epoch in range(5)] == [1.0, 0.75, 0.5, 0.5, 0.5]
+    assert seq2seq.TeacherForcingSchedule(0.0, 1).ratio(0) == 0.0
+    with pytest.raises(ValueError, match="final_ratio"):
+        seq2seq.TeacherForcingSchedule(1.5, 3)
+    with pytest.raises(ValueError, match="decay_epochs"):
+        seq2seq.TeacherForcingSchedule(0.5, 0)
+
+
+def test_continuation_accuracy_feeds_the_prefix_then_its_own_outputs():
+    m = models(seed=2)
+    source, _, target = dates_like_batch()
+    position = 1
+    wrong = np.where(target[:, position] == 3, 4, 3)
+    for fed in (None, wrong):
+        # By hand: true tokens up to `position` (or `fed` there), then greedy.
+        encoder_outputs, h, c = m.encoder.predict_on_batch(source)
+        token, written = np.full((len(source), 1), START, "int32"), []
+        for t in range(target.shape[1]):
+            probabilities, h, c, _ = m.step.predict_on_batch([token, h, c, encoder_outputs, source])
+            written.append(probabilities[:, 0].argmax(axis=-1))
+            if t < position or (t == position and fed is None):
+                token = target[:, t : t + 1]
+            elif t == position:
+                token = fed[:, None]
+            else:
+                token = written[-1][:, None].astype("int32")
+        expected = np.mean(np.stack(written, 1)[:, position + 1 :] == target[:, position + 1 :], 1)
+        accuracy = seq2seq.continuation_accuracy(m, source, target, position, START, fed)
+        np.testing.assert_array_equal(accuracy, expected)

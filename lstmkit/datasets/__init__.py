@@ -5,8 +5,8 @@ One module per kind; every public name is also here, as `lstmkit.datasets.NAME`.
 | module      | holds                                                                        |
 |-------------|------------------------------------------------------------------------------|
 | `synthetic` | `make_sine`, `make_adding_problem`, `make_latch`, `make_tagging_task`,       |
-|             | `make_dates`, `date_vocabularies` (NumPy, deterministic under `seed`);       |
-|             | `steps_since_pulse`                                                          |
+|             | `make_dates`, `date_vocabularies`, `make_date_splits`, `encode_dates`        |
+|             | (NumPy, deterministic under `seed`); `steps_since_pulse`                     |
 | `series`    | `load_airline_passengers`, `load_daily_min_temperatures`,                    |
 |             | `load_monthly_sunspots` (`Series`); `chronological_split`, `Scaler`,         |
 |             | `make_windows`, `prepare_series` (`PreparedSeries`)                          |
@@ -62,7 +62,9 @@ from lstmkit.datasets.series import (
 )
 from lstmkit.datasets.synthetic import (
     date_vocabularies,
+    encode_dates,
     make_adding_problem,
+    make_date_splits,
     make_dates,
     make_latch,
     make_sine,
@@ -98,6 +100,7 @@ __all__ = [
     "cache_dir",
     "chronological_split",
     "date_vocabularies",
+    "encode_dates",
     "fetch",
     "keras_home",
     "load_char_corpus",
@@ -108,6 +111,7 @@ __all__ = [
     "load_sentence_polarity",
     "load_spa_eng",
     "make_adding_problem",
+    "make_date_splits",
     "make_dates",
     "make_human_numbers",
     "make_language_model_windows",

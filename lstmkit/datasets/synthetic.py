@@ -4,9 +4,11 @@ make_sine            a sine wave, optionally noisy                  (length,)
 make_adding_problem  the adding problem (Arjovsky et al.'s form)     x (n, length, 2), y (n, 1)
 make_latch           set/reset pulses; target: the last one         x, y (n, length, 1)
 steps_since_pulse    steps since the last pulse, at every step      (n, length)
-make_tagging_task    per-step tags that need the next step          x (n, length), y (n, length)
+make_tagging_task    per-step tags that need a later step           x (n, length), y (n, length)
 make_dates           human-written dates and their ISO form         two lists of n strings
 date_vocabularies    `CharVocabulary`s for the dates' inputs and targets
+make_date_splits     lesson 07's training dates, and test dates whose inputs it has not seen
+encode_dates         dates as ids: source, decoder input, decoder target
 """
 
 import datetime
@@ -122,7 +124,7 @@ def steps_since_pulse(pulses):
     return since
 
 
-def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, seed=0):
+def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, seed=0, reach=1):
     """Tag each token with the sum of its two neighbours, modulo `num_classes`.
 
     Tokens are 1..num_classes (0 is padding). The tag of step t is
@@ -135,6 +137,9 @@ def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, se
     (it can when every sequence has the same length). A model that also reads
     right to left can score 100% everywhere.
 
+    With `reach=r` the tag needs the token r steps ahead instead: `(v[t-1] + v[t+r])
+    % num_classes`; a left-to-right reader then knows it only at the last r steps.
+
     Args:
         num_samples: Number of sequences.
         length: Padded length of every sequence.
@@ -143,6 +148,7 @@ def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, se
             `[min_length, length]` and the rest is padded with 0 on the right
             (tags of padded steps are 0 and should be masked).
         seed: Seed.
+        reach: How far ahead the right neighbour is (1: the next token).
 
     Returns:
         x: int32 `(num_samples, length)`; y: int32 `(num_samples, length)`;
@@ -156,6 +162,7 @@ def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, se
     min_length = positive_int("min_length", min_length, minimum=2)
     if min_length > length:
         raise ValueError(f"`min_length` ({min_length}) must be <= `length` ({length}).")
+    reach = positive_int("reach", reach)
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, length + 1, size=num_samples)  # (n,)
     values = rng.integers(0, num_classes, size=(num_samples, length))  # (n, length)
@@ -163,8 +170,8 @@ def make_tagging_task(num_samples, length=20, num_classes=4, min_length=None, se
     real = steps[None, :] < lengths[:, None]  # (n, length) True on real tokens
     values = np.where(real, values, 0)
     previous = np.pad(values, ((0, 0), (1, 0)))[:, :-1]  # v[t-1], 0 before the start
-    following = np.pad(values, ((0, 0), (0, 1)))[:, 1:]  # v[t+1], 0 after the end
-    following = np.where(steps[None, :] + 1 < lengths[:, None], following, 0)
+    following = np.pad(values, ((0, 0), (0, reach)))[:, reach:]  # v[t+reach], 0 after the end
+    following = np.where(steps[None, :] + reach < lengths[:, None], following, 0)
     tags = np.where(real, (previous + following) % num_classes, 0)
     tokens = np.where(real, values + 1, 0)
     return tokens.astype("int32"), tags.astype("int32"), lengths.astype("int32")
@@ -244,3 +251,41 @@ def date_vocabularies():
 
     source = string.ascii_letters + string.digits + " ,./-"
     return CharVocabulary(source), CharVocabulary("0123456789-")
+
+
+def make_date_splits(train_size, test_size, seed=0):
+    """Lesson 07's dates: a training set, and a test set without any input seen in training.
+
+    The training dates are `make_dates(train_size, seed=2 * seed)`, the test dates
+    `make_dates(test_size, seed=2 * seed + 1)` less those whose input also occurs in training,
+    so every test score is on inputs the model has never read.
+
+    Returns:
+        `((train_inputs, train_targets), (test_inputs, test_targets))`, lists of strings.
+    """
+    train_inputs, train_targets = make_dates(train_size, seed=2 * seed)
+    test_inputs, test_targets = make_dates(test_size, seed=2 * seed + 1)
+    seen = set(train_inputs)
+    unseen = [i for i, text in enumerate(test_inputs) if text not in seen]
+    test_inputs = [test_inputs[i] for i in unseen]
+    test_targets = [test_targets[i] for i in unseen]
+    return (train_inputs, train_targets), (test_inputs, test_targets)
+
+
+def encode_dates(inputs, targets, source_length=27, target_length=12):
+    """Encodes dates for an encoder-decoder, with `date_vocabularies()`.
+
+    Args:
+        inputs, targets: Lists of human-written dates and their ISO forms (`make_dates`).
+        source_length: Padded length of the input ids (27 holds the longest format).
+        target_length: `<start>` + `YYYY-MM-DD` + `<end>`.
+
+    Returns:
+        `(source, decoder_input, decoder_target)`: int arrays `(n, source_length)`, and
+        `(n, target_length - 1)` twice: the target with `<start>` and `<end>`, shifted right
+        (what the decoder reads) and left (what it must write).
+    """
+    source_vocabulary, target_vocabulary = date_vocabularies()
+    source = source_vocabulary.encode(inputs, source_length)  # (n, source_length)
+    target = target_vocabulary.encode(targets, target_length, start=True, end=True)
+    return source, target[:, :-1], target[:, 1:]
