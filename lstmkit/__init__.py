@@ -11,6 +11,8 @@ lstmkit.gradients                  gradients on every backend
 lstmkit.callbacks                  progress, gradient norms, step times, weight statistics
 lstmkit.plots                      training curves, forecasts, gates, attention
 lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search
+lstmkit.translation                English-Spanish pairs, word-by-word and memory baselines, BLEU
+lstmkit.probes                     probe sentences for a sentiment classifier, with controls
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 lstmkit.verdict                    which of two models wins, with its interval, as a sentence
@@ -25,10 +27,12 @@ from lstmkit import (
     layers,
     ngram,
     plots,
+    probes,
     report,
     sampling,
     seq2seq,
     stateful,
+    translation,
     verdict,
 )
 from lstmkit.layers import LSTM, LSTMCell
@@ -47,10 +51,12 @@ __all__ = [
     "layers",
     "ngram",
     "plots",
+    "probes",
     "report",
     "sampling",
     "seq2seq",
     "stateful",
+    "translation",
     "verdict",
 ]
 __version__ = "0.1.0"
