@@ -301,8 +301,12 @@ def loss_by_hand(models, source, decoder_input, decoder_target, count=64, floor=
     if rows.size == 0:
         raise ValueError(f"No pair has every real target above {floor}.")
     reported = models.training.evaluate(
-        [source[rows], decoder_input[rows]], decoder_target[rows], batch_size=len(rows), verbose=0
-    )  # one batch: evaluate averages per-batch means, each over that batch's real tokens
+        [source[rows], decoder_input[rows]],
+        decoder_target[rows],
+        batch_size=len(rows),
+        verbose=0,
+        return_dict=True,
+    )["loss"]  # one batch: evaluate averages per-batch means, each over that batch's real tokens
     negative_log = -np.log(np.clip(picked[rows], keras.config.epsilon(), 1.0))  # (pairs, steps)
     return {
         "reported": float(reported),

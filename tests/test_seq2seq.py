@@ -166,7 +166,7 @@ def test_a_dropped_mask_shows_where_padding_leaks(dropped):
     _, alpha = step_through(m, source, tokens)
     padding_weight = np.abs(alpha * (source == 0)[:, None, :]).max()
     assert (padding_weight > 1e-3) == (dropped == "source")
-    m.training.compile(loss="sparse_categorical_crossentropy")
+    m.training.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     target = np.concatenate([tokens[:, 1:], np.full((4, 1), END, "int32")], axis=1)
     target[0, 2], target[0, 3:] = END, 0  # the decoder input's mask marks its real steps
     found = seq2seq.loss_by_hand(m, source, tokens, target, floor=0.0)
