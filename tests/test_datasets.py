@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import os
 import shutil
+import zipfile
 
 import keras
 import numpy as np
@@ -567,3 +568,30 @@ def test_download_with_another_hash_is_a_value_error_naming_both_hashes(tmp_path
     assert expected in text and hashlib.sha256(content).hexdigest() in text
     assert "Could not download" not in text
     assert not os.path.exists(cached)  # the wrong bytes are not left in the cache
+
+
+def test_an_archive_is_extracted_once_and_then_read_where_it_lies(tmp_path, monkeypatch):
+    # Keras extracts again on every get_file call, over the files a notebook running
+    # beside this one may be reading: fetch extracts once, under a lock, then reuses it.
+    archive = tmp_path / "origin.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("pairs/pairs.txt", "go .\tve .\n")
+    file_hash = hashlib.sha256(archive.read_bytes()).hexdigest()
+    remote = datasets.RemoteFile(
+        "lstmkit-test-pairs.zip", archive.as_uri(), file_hash, extract=True
+    )
+    monkeypatch.setitem(datasets.REMOTE_FILES, "test_archive", remote)
+    calls = []
+    get_file = keras.utils.get_file
+    monkeypatch.setattr(keras.utils, "get_file", lambda **kw: calls.append(kw) or get_file(**kw))
+    folder = datasets.fetch("test_archive")
+    try:
+        assert open(os.path.join(folder, "pairs", "pairs.txt")).read() == "go .\tve .\n"
+        assert datasets.fetch("test_archive") == folder
+        assert len(calls) == 1
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for name in (remote.fname, f".{remote.fname}.extracted", f".{remote.fname}.extracted.lock"):
+            path = os.path.join(datasets.cache_dir(), name)
+            if os.path.exists(path):
+                os.remove(path)
