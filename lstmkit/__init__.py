@@ -17,6 +17,8 @@ lstmkit.plots                      training curves, forecasts, gates, attention
 lstmkit.seq2seq                    encoder-decoder with Luong attention; greedy and beam search;
                                    scheduled sampling
 lstmkit.tagging                    lesson 06's tagger, padding helpers, the left-to-right ceiling
+lstmkit.translation                English-Spanish pairs, word-by-word and memory baselines, BLEU
+lstmkit.probes                     probe sentences for a sentiment classifier, with controls
 lstmkit.compare                    one training run per backend, side by side
 lstmkit.report                     key figures a notebook records for the runner
 lstmkit.verdict                    which of two models wins, with its interval, as a sentence
@@ -35,11 +37,13 @@ from lstmkit import (
     memory,
     ngram,
     plots,
+    probes,
     report,
     sampling,
     seq2seq,
     stateful,
     tagging,
+    translation,
     verdict,
 )
 from lstmkit.layers import LSTM, LSTMCell
@@ -62,11 +66,13 @@ __all__ = [
     "memory",
     "ngram",
     "plots",
+    "probes",
     "report",
     "sampling",
     "seq2seq",
     "stateful",
     "tagging",
+    "translation",
     "verdict",
 ]
 __version__ = "0.1.0"

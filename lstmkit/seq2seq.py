@@ -49,6 +49,8 @@ def build_seq2seq(
     attention=True,
     attentional_units=None,
     score="dot",
+    drop_mask=None,
+    output_bias=None,
 ):
     """Builds the encoder-decoder's layers once and wires them into three models.
 
@@ -68,12 +70,23 @@ def build_seq2seq(
             (`keras.layers.AdditiveAttention` on the query and keys passed
             through `Dense(units, use_bias=False)` layers for `W` and `U`; the
             values stay `e_s`). Only with `attention=True`.
+        drop_mask: `None` (default) passes both masks to the attention. `"source"` or
+            `"target"` leaves that one out, to show what it does (lesson 08's exercise
+            3): without the source mask padded source steps take attention weight;
+            without the target mask padded target steps count in the loss.
+        output_bias: Optional start of the output layer's bias `b_s`, one value per target
+            token, e.g. the log-frequencies of the training targets: the untrained model
+            then predicts the unigram distribution instead of a uniform one. Default zeros.
 
     Returns:
         `Seq2SeqModels(training, encoder, step)`.
     """
     if score not in ("dot", "additive"):
         raise ValueError(f"Argument `score` must be 'dot' or 'additive', received {score!r}.")
+    if drop_mask not in (None, "source", "target"):
+        raise ValueError(
+            f"Argument `drop_mask` must be None, 'source' or 'target', received {drop_mask!r}."
+        )
     source_embedding = keras.layers.Embedding(source_vocabulary_size, embedding_dim, mask_zero=True)
     encoder_lstm = LSTM(units, return_sequences=True, return_state=True)
     target_embedding = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True)
@@ -87,7 +100,20 @@ def build_seq2seq(
     attentional = keras.layers.Dense(
         attentional_units or units, activation="tanh", use_bias=False
     )  # W_c
-    output_layer = keras.layers.Dense(target_vocabulary_size, activation="softmax")  # W_s, b_s
+    if output_bias is not None:
+        output_bias = np.asarray(output_bias, dtype="float32")
+        if output_bias.shape != (target_vocabulary_size,):
+            raise ValueError(
+                f"Argument `output_bias` must have shape ({target_vocabulary_size},), "
+                f"received {output_bias.shape}."
+            )
+    output_layer = keras.layers.Dense(
+        target_vocabulary_size,
+        activation="softmax",
+        bias_initializer="zeros"
+        if output_bias is None
+        else keras.initializers.Constant(output_bias),
+    )  # W_s, b_s
 
     def decode(target_ids, state, encoder_outputs, source):
         decoder_outputs, h, c = decoder_lstm(target_embedding(target_ids), initial_state=state)
@@ -104,7 +130,10 @@ def build_seq2seq(
             inputs = [query_layer(decoder_outputs), encoder_outputs, key_layer(encoder_outputs)]
         context, weights = scorer(
             inputs,
-            mask=[ops.not_equal(target_ids, 0), ops.not_equal(source, 0)],
+            mask=[
+                None if drop_mask == "target" else ops.not_equal(target_ids, 0),
+                None if drop_mask == "source" else ops.not_equal(source, 0),
+            ],
             return_attention_scores=True,
         )  # (batch, target steps, units), (batch, target steps, source steps)
         combined = keras.layers.Concatenate()([context, decoder_outputs])  # [c_t ; h_t]
@@ -166,14 +195,41 @@ def greedy_decode(models, source, max_steps, start_id, end_id):
     return np.stack(tokens, axis=1), log_probability, np.stack(attention, axis=1)
 
 
-def beam_search(models, source, max_steps, beam_width, start_id, end_id):
+def _top_k(values, k):
+    """Indices of the `k` largest entries of each row, largest first (ties: lower index).
+
+    The same as `np.argsort(-values, kind="stable")[:, :k]`, without sorting whole rows
+    of `beam * vocabulary` candidates: a partition finds the `k` largest, and only those
+    are sorted. Rows with a tie at the k-th place are sorted in full, to keep the order.
+    """
+    columns = values.shape[1]
+    if k >= columns:
+        return np.argsort(-values, axis=1, kind="stable")
+    chosen = np.argpartition(values, columns - k, axis=1)[:, columns - k :]  # (rows, k)
+    kth = np.take_along_axis(values, chosen[:, :1], axis=1)  # (rows, 1), the k-th largest
+    tied = np.flatnonzero(np.sum(values >= kth, axis=1) > k)  # a tie at the k-th place
+    chosen.sort(axis=1)  # ascending index, so the stable sort below breaks ties by index
+    order = np.argsort(-np.take_along_axis(values, chosen, axis=1), axis=1, kind="stable")
+    chosen = np.take_along_axis(chosen, order, axis=1)
+    if tied.size:
+        chosen[tied] = np.argsort(-values[tied], axis=1, kind="stable")[:, :k]
+    return chosen
+
+
+def beam_search(models, source, max_steps, beam_width, start_id, end_id, length_penalty=0.0):
     """Keeps the `beam_width` most probable prefixes per input; returns the best output.
 
     The hypotheses of all inputs run as `batch * beam_width` rows of one batch. A
     hypothesis that has written `<end>` is finished: it is extended only by
-    padding, at no cost, so its summed log-probability stays fixed. No length
-    normalisation: the winner has the highest summed log-probability. With
+    padding, at no cost, so its summed log-probability stays fixed. By default no
+    length normalisation: the winner has the highest summed log-probability. With
     `beam_width=1` the result is `greedy_decode`'s.
+
+    With `length_penalty=alpha > 0`, the final choice among the `beam_width`
+    hypotheses divides each one's summed log-probability by Wu et al. (2016)'s
+    `lp(Y) = ((5 + |Y|) / 6) ** alpha`, `|Y|` the tokens it wrote (`<end>` included);
+    the search itself is unchanged. A log-probability is negative, so a larger divisor
+    favours the longer hypotheses.
 
     Args:
         models: `Seq2SeqModels`.
@@ -181,11 +237,14 @@ def beam_search(models, source, max_steps, beam_width, start_id, end_id):
         max_steps: Number of tokens to write (`<end>` included).
         beam_width: Hypotheses kept per input.
         start_id, end_id: Ids of `<start>` and `<end>` in the target vocabulary.
+        length_penalty: `alpha` of the length penalty at the final choice; 0 for none.
 
     Returns:
         ids `(batch, max_steps)`, padded with 0 after a finished output, and their
         log-probabilities `(batch,)`.
     """
+    if not length_penalty >= 0:
+        raise ValueError(f"Argument `length_penalty` must be >= 0, received {length_penalty}.")
     source = np.asarray(source, dtype="int32")
     batch = len(source)
     encoder_outputs, h, c = models.encoder.predict_on_batch(source)
@@ -207,7 +266,7 @@ def beam_search(models, source, max_steps, beam_width, start_id, end_id):
         log_p[finished] = -np.inf
         log_p[finished, 0] = 0.0  # a finished hypothesis continues with padding, for free
         candidates = (scores[:, :, None] + log_p).reshape(batch, -1)  # (batch, beam*vocabulary)
-        best = np.argsort(-candidates, axis=1, kind="stable")[:, :beam_width]  # (batch, beam)
+        best = _top_k(candidates, beam_width)  # (batch, beam), best first
         parent, new_token = best // vocabulary_size, best % vocabulary_size
         scores = np.take_along_axis(candidates, best, axis=1)
         history = np.concatenate(
@@ -219,9 +278,15 @@ def beam_search(models, source, max_steps, beam_width, start_id, end_id):
         token = new_token.reshape(-1, 1).astype("int32")
         if finished.all():
             break
+    best = np.zeros(batch, dtype="int64")  # beam 0 holds the most probable: sorted by score
+    if length_penalty:
+        lengths = np.sum(history != 0, axis=2)  # (batch, beam): tokens written, <end> included
+        penalised = scores / ((5 + lengths) / 6) ** length_penalty
+        best = np.argmax(penalised, axis=1)  # (batch,)
+    rows = np.arange(batch)
     ids = np.zeros((batch, max_steps), dtype="int64")
-    ids[:, : history.shape[2]] = history[:, 0]  # beam 0 holds the best: sorted by score
-    return ids, scores[:, 0]
+    ids[:, : history.shape[2]] = history[rows, best]
+    return ids, scores[rows, best]
 
 
 def exact_matches(ids, target):
@@ -377,3 +442,48 @@ def continuation_accuracy(models, source, target, position, start_id, fed_at_pos
         token = fed[:, None].astype("int32")
     written = np.stack(written, axis=1)  # (batch, steps)
     return np.mean(written[:, position + 1 :] == target[:, position + 1 :], axis=1)
+
+
+def loss_by_hand(models, source, decoder_input, decoder_target, count=64, floor=1e-6):
+    """Keras's loss on one batch beside the masked formula and the plain mean, by hand.
+
+    The masked loss is the mean of `-log p(y_t)` over the real target steps only (the
+    decoder input's mask: the steps whose target is a word or `<end>`); the plain mean
+    takes every step, padding included. Keras's reported loss must equal the first and
+    differ from the second when the target mask reaches the loss.
+
+    Only pairs where every real target got a probability above `floor` are used: below
+    `keras.config.epsilon()` (1e-7) the backends part ways (JAX and PyTorch clip the
+    probability there, TensorFlow computes the loss from the logits and clips nothing).
+
+    Args:
+        models: `Seq2SeqModels`.
+        source, decoder_input, decoder_target: int arrays, as for `models.training`.
+        count: How many pairs to use (the first that pass the floor).
+        floor: The smallest probability a real target may have.
+
+    Returns:
+        A dict: `reported` (Keras's loss on those pairs, one batch), `masked` and
+        `every_step` (by hand), `padding_share` (of their target steps), `pairs` (used).
+    """
+    probabilities = models.training.predict_on_batch([source, decoder_input])  # (n, steps, V)
+    picked = np.take_along_axis(probabilities, decoder_target[:, :, None], axis=-1)[..., 0]
+    real = decoder_input != 0  # (n, steps)
+    rows = np.flatnonzero(np.all(np.where(real, picked, 1.0) > floor, axis=1))[:count]
+    if rows.size == 0:
+        raise ValueError(f"No pair has every real target above {floor}.")
+    reported = models.training.evaluate(
+        [source[rows], decoder_input[rows]],
+        decoder_target[rows],
+        batch_size=len(rows),
+        verbose=0,
+        return_dict=True,
+    )["loss"]  # one batch: evaluate averages per-batch means, each over that batch's real tokens
+    negative_log = -np.log(np.clip(picked[rows], keras.config.epsilon(), 1.0))  # (pairs, steps)
+    return {
+        "reported": float(reported),
+        "masked": float(negative_log[real[rows]].mean()),
+        "every_step": float(negative_log.mean()),
+        "padding_share": float(1 - real[rows].mean()),
+        "pairs": int(len(rows)),
+    }

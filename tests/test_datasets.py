@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import os
 import shutil
+import zipfile
 
 import keras
 import numpy as np
@@ -658,3 +659,30 @@ def test_chronological_split_refuses_to_leave_nothing_to_train_on():
     gave nan)."""
     with pytest.raises(ValueError, match="nothing to train on"):
         datasets.chronological_split(np.arange(2.0), 0.4, 0.4)
+
+
+def test_an_archive_is_extracted_once_and_then_read_where_it_lies(tmp_path, monkeypatch):
+    # Keras extracts again on every get_file call, over the files a notebook running
+    # beside this one may be reading: fetch extracts once, under a lock, then reuses it.
+    archive = tmp_path / "origin.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("pairs/pairs.txt", "go .\tve .\n")
+    file_hash = hashlib.sha256(archive.read_bytes()).hexdigest()
+    remote = datasets.RemoteFile(
+        "lstmkit-test-pairs.zip", archive.as_uri(), file_hash, extract=True
+    )
+    monkeypatch.setitem(datasets.REMOTE_FILES, "test_archive", remote)
+    calls = []
+    get_file = keras.utils.get_file
+    monkeypatch.setattr(keras.utils, "get_file", lambda **kw: calls.append(kw) or get_file(**kw))
+    folder = datasets.fetch("test_archive")
+    try:
+        assert open(os.path.join(folder, "pairs", "pairs.txt")).read() == "go .\tve .\n"
+        assert datasets.fetch("test_archive") == folder
+        assert len(calls) == 1
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for name in (remote.fname, f".{remote.fname}.extracted", f".{remote.fname}.extracted.lock"):
+            path = os.path.join(datasets.cache_dir(), name)
+            if os.path.exists(path):
+                os.remove(path)

@@ -245,3 +245,63 @@ def test_continuation_accuracy_feeds_the_prefix_then_its_own_outputs():
         expected = np.mean(np.stack(written, 1)[:, position + 1 :] == target[:, position + 1 :], 1)
         accuracy = seq2seq.continuation_accuracy(m, source, target, position, START, fed)
         np.testing.assert_array_equal(accuracy, expected)
+
+
+def test_top_k_is_a_stable_argsort_cut_to_k():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, columns = rng.integers(1, 5), rng.integers(1, 30)
+        k = int(rng.integers(1, columns + 1))
+        values = rng.integers(-3, 3, size=(rows, columns)).astype(float)  # many ties
+        values[rng.random((rows, columns)) < 0.3] = -np.inf
+        expected = np.argsort(-values, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(seq2seq._top_k(values, k), expected)
+
+
+def test_length_penalty_picks_the_best_normalised_hypothesis_and_never_a_shorter_one():
+    m = models(seed=3)
+    source = source_batch()
+    plain, plain_scores = seq2seq.beam_search(m, source, 5, 3, START, END)
+    same, same_scores = seq2seq.beam_search(m, source, 5, 3, START, END, length_penalty=0.0)
+    np.testing.assert_array_equal(same, plain)
+    for alpha in (0.6, 2.0):
+        ids, scores = seq2seq.beam_search(m, source, 5, 3, START, END, length_penalty=alpha)
+        assert np.all(scores <= plain_scores + 1e-6)  # the plain choice is the most probable
+        assert np.all((ids != 0).sum(axis=1) >= (plain != 0).sum(axis=1))
+    with pytest.raises(ValueError, match="length_penalty"):
+        seq2seq.beam_search(m, source, 5, 3, START, END, length_penalty=-1.0)
+
+
+@pytest.mark.parametrize("dropped", ["source", "target"])
+def test_a_dropped_mask_shows_where_padding_leaks(dropped):
+    keras.utils.set_random_seed(0)
+    m = seq2seq.build_seq2seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, drop_mask=dropped)
+    source = source_batch()
+    tokens = np.random.default_rng(2).integers(3, TARGET_VOCABULARY, size=(4, 5)).astype("int32")
+    tokens[:, 0] = START
+    tokens[0, 3:] = 0  # a padded target
+    _, alpha = step_through(m, source, tokens)
+    padding_weight = np.abs(alpha * (source == 0)[:, None, :]).max()
+    assert (padding_weight > 1e-3) == (dropped == "source")
+    m.training.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    target = np.concatenate([tokens[:, 1:], np.full((4, 1), END, "int32")], axis=1)
+    target[0, 2], target[0, 3:] = END, 0  # the decoder input's mask marks its real steps
+    found = seq2seq.loss_by_hand(m, source, tokens, target, floor=0.0)
+    counted = found["every_step"] if dropped == "target" else found["masked"]
+    assert found["reported"] == pytest.approx(counted, rel=1e-4)
+    assert found["padding_share"] == pytest.approx(2 / 20)
+    with pytest.raises(ValueError, match="drop_mask"):
+        seq2seq.build_seq2seq(9, 5, 4, 6, drop_mask="both")
+
+
+def test_output_bias_starts_the_model_at_the_given_distribution():
+    frequencies = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
+    log_frequencies = np.log(np.maximum(frequencies, 1e-9))
+    keras.utils.set_random_seed(0)
+    m = seq2seq.build_seq2seq(
+        SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, output_bias=log_frequencies
+    )
+    output_layer = m.training.layers[-1]
+    np.testing.assert_allclose(ops.convert_to_numpy(output_layer.bias), log_frequencies, rtol=1e-6)
+    with pytest.raises(ValueError, match="output_bias"):
+        seq2seq.build_seq2seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, 4, UNITS, output_bias=[0.0])

@@ -7,11 +7,17 @@ keras_home, cache_dir      `$KERAS_HOME` (default `~/.keras`) and its `datasets/
 DatasetUnavailableError    no cached copy and no download
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import shutil
 import warnings
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 import keras
 
@@ -109,6 +115,47 @@ def fetch(key):
                 f"{remote.file_hash}: it is damaged or not the genuine file. Delete it to "
                 f"download again from {remote.origin}, or put a genuine copy there."
             )
+    if not remote.extract:
+        return _get_file(remote, cached, was_cached)
+    # Keras extracts an archive again on every call, over the files already there, so a
+    # notebook running beside this one could read a half-written file. The archive is
+    # extracted once, under a lock, and from then on a marker names the folder.
+    os.makedirs(cache_dir(), exist_ok=True)
+    marker = os.path.join(cache_dir(), f".{remote.fname}.extracted")
+    with _locked(marker + ".lock"):
+        folder = _extracted_folder(marker, remote.file_hash)
+        if folder is None:
+            folder = _get_file(remote, cached, was_cached)
+            with open(marker, "w", encoding="utf-8") as f:
+                f.write(f"{remote.file_hash}\n{folder}\n")
+    return folder
+
+
+def _extracted_folder(marker, file_hash):
+    """The folder `marker` names, if it was extracted from the archive with `file_hash`."""
+    try:
+        with open(marker, encoding="utf-8") as f:
+            written_hash, folder = f.read().splitlines()[:2]
+    except (OSError, ValueError):
+        return None
+    return folder if written_hash == file_hash and os.path.isdir(folder) else None
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """Holds an exclusive lock on `path` (POSIX; elsewhere no lock)."""
+    with open(path, "a", encoding="utf-8") as f:
+        if fcntl is not None:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _get_file(remote, cached, was_cached):
+    """`keras.utils.get_file` for `remote`, with the errors `fetch` documents."""
     try:
         return keras.utils.get_file(
             fname=remote.fname,
