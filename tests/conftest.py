@@ -1,7 +1,7 @@
-"""Test set-up shared by pytest and the notebooks nbval runs in kernels started from here.
+"""Test set-up shared by pytest and the notebooks executed in kernels started from here.
 
-Everything is put in os.environ before Keras is imported, so the kernels nbval
-starts inherit it too:
+Everything is put in os.environ before Keras is imported, so the kernels that
+test_course.py (and the course-runner tests) start inherit it too:
 - KERAS_BACKEND (default tensorflow; the runner starts one process per backend);
 - a temporary KERAS_HOME whose datasets/ is seeded from ../shared/data (or
   $LSTMKIT_DATA_MIRROR), so the real loaders find their files;
@@ -71,3 +71,61 @@ def requires_data(*fnames):
         bool(missing) and not os.environ.get("CI"),
         reason=f"no local copy of {missing} in {DATA_MIRROR}",
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_course_run(tmp_path_factory):
+    """`run.py course` on a course of its own, on this backend with seeds 1 and 2: a lesson
+    that records figures (with math, a diagram and links), its worked solutions, and a lesson
+    whose check fails. Returns `(course folder, build folder, exit code, printed output)`."""
+    import contextlib
+    import io
+
+    import nbformat
+
+    from coursetools import course
+
+    root = tmp_path_factory.mktemp("tiny-course")
+    folder = root / "course"
+    (folder / "solutions").mkdir(parents=True)
+    new_markdown, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    probe = [
+        new_markdown(
+            "# 98 · A probe\n\nWhat a probe teaches, with `code` and a | bar.\n\n"
+            "$$\\begin{aligned} a &= b^2 \\end{aligned}$$\n\n"
+            '```mermaid\nflowchart LR\n    a["x<br/>y"] --> b\n```\n\n'
+            "Lesson [99](99_not_built.ipynb) comes next; the exercises are solved in "
+            "[the solutions](solutions/98_probe_solutions.ipynb)."
+        ),
+        new_code(
+            "import os\n\nSEED = 0\nfrom lstmkit.report import record\n\n"
+            "record('answer', SEED * 2)\nrecord('share', 12.5, '%')\n"
+            "print(os.environ['KERAS_BACKEND'])"
+        ),
+    ]
+    solutions = [
+        new_markdown("# 98 · Solutions\n\nBack to [the lesson](../98_probe.ipynb).\n\n## One"),
+        new_code("SEED = 0\nprint('solved with seed', SEED)"),
+    ]
+    fails = [
+        new_markdown("# 97 · Fails\n\nA lesson whose check fails."),
+        new_code("SEED = 0\nassert SEED == 0.5, 'the check failed'"),
+    ]
+    for name, cells in [
+        ("98_probe", probe),
+        ("solutions/98_probe_solutions", solutions),
+        ("97_fails", fails),
+    ]:
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / f"{name}.ipynb")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = course.run(
+            sorted(folder.glob("[0-9][0-9]_*.ipynb")),
+            backends=[keras.backend.backend()],
+            seeds=[1, 2],
+            out=root / "build",
+            command="python3 run.py course --seed 1 2",
+            course_folder=folder,
+            build_site=False,
+        )
+    return folder, root / "build", code, printed.getvalue()

@@ -128,3 +128,62 @@ def test_a_check_that_fails_on_the_run_itself_fails_the_lesson():
 def test_stand_ins_must_replace_results(stand_ins):
     with pytest.raises(ValueError, match="(?i)stand"):
         report.check(check_lstm_learns, {"lstm_mse": 0.004, "constant_mse": 0.167}, stand_ins)
+
+
+# ---------------------------------------------------------------------------------------
+# A worked solution asserts its hint: a planted false hint fails the notebook's run.
+# ---------------------------------------------------------------------------------------
+
+PLANTED_SOLUTION = """\
+import numpy as np
+from lstmkit.report import check
+
+rng = np.random.default_rng(0)
+targets = rng.uniform(0, 1, 2000) + rng.uniform(0, 1, 2000)  # the adding problem's sums
+mean_answer_mse = float(np.mean((targets - 1.0) ** 2))  # answer 1.0 always
+print(f"answering 1.0: MSE {mean_answer_mse:.3f}")
+
+
+def check_hint(results):
+    assert CONDITION, results
+
+
+check(check_hint, {"mean_answer_mse": mean_answer_mse}, stand_ins=STAND_INS)
+"""
+
+
+@pytest.mark.parametrize(
+    "hint, condition, stand_ins, passes",
+    [
+        (
+            "answering 1.0 scores within 0.02 of 1/6",
+            'abs(results["mean_answer_mse"] - 1 / 6) < 0.02',
+            '{"answering 0.0": {"mean_answer_mse": 1.17}}',
+            True,
+        ),
+        (
+            "answering 1.0 scores below 0.05",
+            'results["mean_answer_mse"] < 0.05',
+            '{"a trained model": {"mean_answer_mse": 0.01}}',
+            False,
+        ),
+    ],
+    ids=["true hint", "false hint"],
+)
+def test_a_solution_whose_hint_is_false_fails(tmp_path, hint, condition, stand_ins, passes):
+    nbformat = pytest.importorskip("nbformat")
+    from coursetools import execute
+
+    code = PLANTED_SOLUTION.replace("CONDITION", condition).replace("STAND_INS", stand_ins)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(f"# Planted\n\n## Exercise 1\n\n*Hint:* {hint}."),
+        nbformat.v4.new_code_cell(code),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source = tmp_path / "99_planted_solutions.ipynb"
+    nbformat.write(notebook, source)
+    run = execute.execute(source, tmp_path / "out", timeout=300)
+    assert run.passed is passes, run.error
+    if not passes:
+        assert run.error.cell == 1 and run.error.name == "AssertionError"
