@@ -52,7 +52,9 @@ def test_gradient_norms_split_the_global_norm():
         lambda: ops.mean(ops.square(model(x) - target)), model.trainable_variables
     )
     assert norms["all"] == pytest.approx(global_norm(grads), rel=1e-5)
-    assert norms["all"] ** 2 == pytest.approx(norms["recurrent"] ** 2 + norms["head"] ** 2, rel=1e-4)
+    assert norms["all"] ** 2 == pytest.approx(
+        norms["recurrent"] ** 2 + norms["head"] ** 2, rel=1e-4
+    )
 
 
 def test_recurrent_kernel_steps_read_the_applied_gradient():
