@@ -9,6 +9,8 @@ and CSVLogger; the lessons use those. These add a progress line and measurements
     WeightStatistics      mean, std, min and max of each layer's weights per epoch
     LearningRateHistory   the optimizer's learning rate per epoch
     StopWhenBelow         ends a fit once a metric is below a threshold (the task is solved)
+    TimeBudget            trains for a wall-clock budget, the rate following the clock
+                          (`warmup_cosine`), evaluating at intervals off the clock
 """
 
 import contextlib
@@ -347,6 +349,145 @@ class WeightStatistics(keras.callbacks.Callback):
             stats["std"].append(float(value.std()))
             stats["min"].append(float(value.min()))
             stats["max"].append(float(value.max()))
+
+
+def warmup_cosine(progress, warmup=0.02):
+    """The learning rate's share of its peak at `progress` (0..1) through training.
+
+    A straight line up from 0 over the first `warmup` of training, then half a cosine
+    down to 0 at the end: `0.5 * (1 + cos(pi * (progress - warmup) / (1 - warmup)))`.
+    """
+    progress = min(max(float(progress), 0.0), 1.0)
+    if progress < warmup:
+        return progress / warmup
+    return 0.5 * (1.0 + np.cos(np.pi * (progress - warmup) / (1.0 - warmup)))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Trains for a wall-clock budget: the learning rate follows the clock, and training
+    stops when the budget is spent; optionally evaluates at intervals, off the clock.
+
+    ```python
+    budget = TimeBudget(600, learning_rate=1e-2, evaluate=held_out_bits, every_seconds=60)
+    model.fit(x, y, epochs=10**6, callbacks=[budget])   # ends after 600 s of training
+    budget.curve   # [{"seconds": 0.0, "steps": 0, "value": 6.49, ...}, ...]
+    ```
+
+    A step-based schedule needs the number of steps in advance, and that number
+    depends on how fast the backend and the machine are. Here the schedule is a function
+    of the training time spent: at `t` seconds of a budget of `T` the rate is
+    `learning_rate * schedule(t / T)` (default `warmup_cosine`), so every backend ends
+    its budget with the rate annealed to 0, however many steps it managed.
+
+    The clock starts after the first step, which compiles the train step (seconds on
+    JAX, and a short budget would otherwise be spent before the rate had left its
+    warm-up), and stops while `evaluate` runs: the budget is training time. The first
+    step's time is kept in `first_step_seconds`. The rate is set before a step when it
+    has moved by more than 1 % since it was last set (on JAX each change makes the
+    trainer hand its state back to the model, so it is not done at every step).
+
+    Args:
+        seconds: The training time budget.
+        learning_rate: The peak rate; the optimizer's rate must be a plain number (a
+            variable), not a `LearningRateSchedule`.
+        schedule: `progress -> share of the peak`, progress from 0 to 1.
+        evaluate: Optional `model -> float`, called at the start, every `every_seconds`
+            of training and at the end; its results go into `curve`.
+        every_seconds: How often to evaluate (default: only at the start and the end).
+        on_evaluation: Optional function called with each new row of `curve` (to print it).
+        items_per_step: What one step consumes (e.g. characters per batch), for the
+            `items` column of `curve`; default 1 (it counts steps).
+
+    Attributes:
+        curve: One dict per evaluation: `seconds` (training time), `wall_seconds`
+            (since `fit` began, the first step and evaluations included), `steps`,
+            `items`, `learning_rate` and `value` (what `evaluate` returned).
+        seconds_trained: Training time when `fit` ended (after the first step).
+        first_step_seconds: The first step's time, compilation included.
+        steps: Steps taken.
+    """
+
+    def __init__(
+        self,
+        seconds,
+        learning_rate,
+        schedule=warmup_cosine,
+        evaluate=None,
+        every_seconds=None,
+        on_evaluation=None,
+        items_per_step=1,
+    ):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(f"Argument `seconds` must be positive, received {seconds!r}.")
+        if every_seconds is not None and not every_seconds > 0:
+            raise ValueError(
+                f"Argument `every_seconds` must be positive or None, received {every_seconds!r}."
+            )
+        self.budget, self.peak, self.schedule = float(seconds), float(learning_rate), schedule
+        self.evaluate, self.every_seconds = evaluate, every_seconds
+        self.on_evaluation, self.items_per_step = on_evaluation, items_per_step
+        self.curve, self.seconds_trained, self.steps = [], 0.0, 0
+        self.first_step_seconds = 0.0
+
+    def training_seconds(self):
+        """Seconds of training so far: since the first step ended, less the evaluations."""
+        if self._start is None:
+            return 0.0
+        return time.perf_counter() - self._start - self._paused
+
+    def on_train_begin(self, logs=None):
+        self.curve, self.steps = [], 0
+        self._rate = None
+        self._fit_start, self._start, self._paused = time.perf_counter(), None, 0.0
+        self._next_evaluation = self.every_seconds or float("inf")
+        if self.evaluate is not None:
+            self._record(0.0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        rate = self.peak * self.schedule(self.training_seconds() / self.budget)
+        if self._rate is None or abs(rate - self._rate) > 0.01 * max(self._rate, 1e-12):
+            # On JAX, `self.model` first gives the trainer's state back to the model,
+            # so the assignment reaches the next step.
+            self.model.optimizer.learning_rate = rate
+            self._rate = rate
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self._start is None:  # the first step, compilation included, is off the clock
+            self._start = time.perf_counter()
+            self.first_step_seconds = self._start - self._fit_start - self._paused
+            self._paused = 0.0  # the evaluation at the start was before the clock started
+            return
+        seconds = self.training_seconds()
+        finished = seconds >= self.budget
+        if self.evaluate is not None and (finished or seconds >= self._next_evaluation):
+            self._record(seconds)
+            while self._next_evaluation <= seconds:
+                self._next_evaluation += self.every_seconds
+        if finished:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.seconds_trained = self.training_seconds()
+        if self.evaluate is not None and (not self.curve or self.curve[-1]["steps"] != self.steps):
+            self._record(self.seconds_trained)  # fit ended before the budget (its epochs ran out)
+
+    def _record(self, seconds):
+        paused_at = time.perf_counter()
+        value = float(self.evaluate(self.model))
+        row = {
+            "seconds": seconds,
+            "wall_seconds": paused_at - self._fit_start,
+            "steps": self.steps,
+            "items": self.steps * self.items_per_step,
+            "learning_rate": 0.0 if self._rate is None else self._rate,
+            "value": value,
+        }
+        self.curve.append(row)
+        self._paused += time.perf_counter() - paused_at
+        if self.on_evaluation is not None:
+            self.on_evaluation(row)
 
 
 class LearningRateHistory(keras.callbacks.Callback):

@@ -48,6 +48,15 @@ def _as_ids(ids, vocabulary_size, argument="ids"):
     return ids.astype("int64")
 
 
+def _check_start(start, ids):
+    """The slice of the scored positions, `start` on; at least one position must be left."""
+    if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or start < 0:
+        raise ValueError(f"Argument `start` must be an integer >= 0, received {start!r}.")
+    if start >= len(ids):
+        raise ValueError(f"Argument `start` ({start}) leaves none of the {len(ids)} ids to score.")
+    return slice(int(start), None)
+
+
 def _context_ids(ids, context_keys, size):
     """ids of the contexts before every position, one array per length k = 0..len - 1.
 
@@ -218,14 +227,22 @@ class NGramModel:
             raise ValueError(f"Argument `order` must be in 1..{self.order}, received {order!r}.")
         return self._probabilities_by_order(ids, order)[-1]
 
-    def bits_per_token(self, ids, order=None):
-        """The cross-entropy of `ids` in bits per id: mean of -log2 `probabilities`."""
-        return _mean_bits(self.probabilities(ids, order))
+    def bits_per_token(self, ids, order=None, start=0):
+        """The cross-entropy of `ids` in bits per id: mean of -log2 `probabilities`.
 
-    def bits_by_order(self, ids):
-        """`{n: bits per id}` for every order n = 1..`self.order`, in one pass."""
+        `start`: score the ids from this position on; the ones before are only context
+        (`start=1` scores what a model that reads `ids[0]` first predicts).
+        """
+        return _mean_bits(self.probabilities(ids, order)[_check_start(start, ids)])
+
+    def bits_by_order(self, ids, start=0):
+        """`{n: bits per id}` for every order n = 1..`self.order`, in one pass.
+
+        `start` as for `bits_per_token`.
+        """
+        scored = _check_start(start, ids)
         return {
-            k + 1: _mean_bits(p)
+            k + 1: _mean_bits(p[scored])
             for k, p in enumerate(self._probabilities_by_order(ids, self.order))
         }
 
