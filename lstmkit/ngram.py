@@ -52,6 +52,8 @@ def _check_start(start, ids):
     """The slice of the scored positions, `start` on; at least one position must be left."""
     if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or start < 0:
         raise ValueError(f"Argument `start` must be an integer >= 0, received {start!r}.")
+    if not len(ids):  # the mean of nothing is no cross-entropy (NumPy: nan and a warning)
+        raise ValueError("No ids to score: argument `ids` is empty.")
     if start >= len(ids):
         raise ValueError(f"Argument `start` ({start}) leaves none of the {len(ids)} ids to score.")
     return slice(int(start), None)
