@@ -74,7 +74,8 @@ class CharModelSettings:
         return dataclasses.replace(self, **changes)
 
 
-# Measured on a 2-core CPU with benchmarks/char_lm.py: see its docstring for the figures.
+# The full-size settings: chosen from the planning figures in COURSE.md (lesson 05), not yet
+# run to the end on every backend (issue 24); benchmarks/char_lm.py runs them.
 FULL_SIZE = CharModelSettings(
     train_characters=300_000,
     units=512,
