@@ -125,7 +125,9 @@ def _fused_kernel_loop(layer, sequences, initial_state, mask, training, referenc
         return reference(sequences, initial_state, mask, training=training)
 
     cell = layer.cell
-    inputs = sequences
+    # One dtype for the kernel: the reference's matmul promotes other inputs (an int
+    # array, as Keras's own Bidirectional test feeds) to the weights' dtype.
+    inputs = ops.cast(sequences, cell.compute_dtype)
     if training and cell.dropout > 0:
         # The mask RNN.call drew for this call, the same one the reference uses:
         # one (batch, features) mask for every step.

@@ -441,3 +441,17 @@ def test_path_taken_names_the_path():
     assert fused.path_taken(reference) == (
         "reference: the step-by-step loop of lstmkit.layers (use_fused=False)"
     )
+
+
+def test_integer_inputs_give_the_reference_outputs():
+    # Keras's own Bidirectional test feeds an int array: the reference's matmul promotes
+    # it to the weights' dtype; torch's fused kernel refused it (RuntimeError) until the
+    # fast path cast it the same way.
+    x = np.array([[[101, 202], [303, 404]], [[1, 2], [3, 4]]])  # int64 (batch, time, 2)
+    fast = LSTM(UNITS, return_sequences=True, return_state=True)
+    reference = LSTM(UNITS, return_sequences=True, return_state=True, use_fused=False)
+    fast.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights(fast.get_weights())
+    for got, want in zip(fast(x), reference(x)):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want), atol=ATOL)
