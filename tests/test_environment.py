@@ -20,6 +20,7 @@ import venv
 
 import nbformat
 import pytest
+from fake_programs import fake_python
 
 from coursetools import environment, execute
 
@@ -34,14 +35,6 @@ class _Any:
 
 
 ANY = _Any()
-
-
-def _fake_python(folder, name, body):
-    path = pathlib.Path(folder) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(0o755)
-    return str(path)
 
 
 # ----------------------------------------------------------------------------
@@ -123,7 +116,7 @@ def test_a_dangling_venv_python_is_not_trusted_even_with_a_current_marker(bare_v
 
 @posix_only
 def test_a_venv_python_that_fails_is_not_trusted(tmp_path):
-    python = _fake_python(tmp_path / "venv" / "bin", "python", "echo broken >&2; exit 1")
+    python = fake_python(tmp_path / "venv" / "bin", "python", "echo broken >&2; exit 1")
     probe = environment.probe_venv(python)
     assert not probe["runs"] and "exit code 1: broken" in probe["error"]
 
@@ -217,7 +210,7 @@ def test_kernels_are_registered_idempotently_and_run_their_backend(tmp_path, mon
 
 @posix_only
 def test_kernels_must_use_the_venv_python_not_the_one_it_links_to(tmp_path):
-    base = pathlib.Path(_fake_python(tmp_path / "base", "python3", "exit 0"))
+    base = pathlib.Path(fake_python(tmp_path / "base", "python3", "exit 0"))
     python = tmp_path / "checkout" / ".venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.symlink_to(base)

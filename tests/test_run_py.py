@@ -15,6 +15,7 @@ import sys
 import tomllib
 
 import pytest
+from fake_programs import fake_python
 from packaging.specifiers import SpecifierSet
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -94,20 +95,12 @@ def test_floor_is_the_highest_requires_python_of_the_installed_pins():
     assert refuse_below, "no pin needs 3.11.5: the floor in run.py is too high"
 
 
-def _fake_python(folder, name, body):
-    path = pathlib.Path(folder) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(0o755)
-    return str(path)
-
-
 @posix_only
 def test_interpreters_on_path_looks_past_broken_and_old_ones(tmp_path):
     shims, system, good = tmp_path / "shims", tmp_path / "system", tmp_path / "good"
-    _fake_python(shims, "python3.12", "exit 127")  # a pyenv shim for an unselected version
-    _fake_python(system, "python3.11", 'echo "3 11 2"')
-    _fake_python(good, "python3.11", 'echo "3 11 7"')
+    fake_python(shims, "python3.12", "exit 127")  # a pyenv shim for an unselected version
+    fake_python(system, "python3.11", 'echo "3 11 2"')
+    fake_python(good, "python3.11", 'echo "3 11 7"')
     path = os.pathsep.join(map(str, [shims, system, good]))
     commands = run.interpreters_on_path(names=("python3.12", "python3.11"), path=path)
     assert commands == [
@@ -122,8 +115,8 @@ def test_interpreters_on_path_looks_past_broken_and_old_ones(tmp_path):
 
 @posix_only
 def test_no_supported_python_names_what_was_found(tmp_path):
-    _fake_python(tmp_path, "python3.11", 'echo "3 11 2"')
-    _fake_python(tmp_path, "python3.13", "exit 127")
+    fake_python(tmp_path, "python3.11", 'echo "3 11 2"')
+    fake_python(tmp_path, "python3.13", "exit 127")
     with pytest.raises(SystemExit) as stop:
         run.ensure_supported_python(running=(3, 10, 13), path=str(tmp_path))
     message = str(stop.value)
@@ -136,7 +129,7 @@ def test_no_supported_python_names_what_was_found(tmp_path):
 @posix_only
 def test_too_old_python_reruns_with_a_supported_one(tmp_path, capfd):
     """The re-run goes through a child process whose exit code comes back."""
-    _fake_python(
+    fake_python(
         tmp_path,
         "python3.12",
         f'case "$2" in *version_info*) echo "3 12 1"; exit 0;; esac\nexec "{sys.executable}" "$@"',
