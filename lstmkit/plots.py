@@ -132,6 +132,21 @@ def _colour_scale(name, image):
     return "coolwarm", -limit, limit, "blue < 0 < red", [-limit, 0.0, limit]
 
 
+def _panel_per_gate(gates, names, panel_height):
+    """One row of axes per name in `names` (each must be in `gates`), sharing the time axis."""
+    missing = [n for n in names if n not in gates]
+    if missing:
+        raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
+    return plt.subplots(
+        len(names),
+        1,
+        figsize=(9, panel_height * len(names) + 0.8),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
+
+
 def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
     """Gate activations over time, one heatmap per gate (units down, steps across).
 
@@ -152,17 +167,7 @@ def plot_gates(gates, labels=None, names=GATE_NAMES, sample=0, max_units=32):
         The Figure; axes k shows `names[k]` as an image of shape `(units, time)` with
         its colour bar (`fig.axes[k].images[0].colorbar`).
     """
-    missing = [n for n in names if n not in gates]
-    if missing:
-        raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
-    fig, axes = plt.subplots(
-        len(names),
-        1,
-        figsize=(9, 1.7 * len(names) + 0.8),
-        squeeze=False,
-        sharex=True,
-        layout="constrained",
-    )
+    fig, axes = _panel_per_gate(gates, names, panel_height=1.7)
     for ax, name in zip(axes[:, 0], names):
         values = np.asarray(gates[name])
         values = values[sample] if values.ndim == 3 else values  # (time, units)
@@ -212,17 +217,7 @@ def plot_unit_traces(gates, names=("cell_state", "forget_gate"), labels=None, sa
     Returns:
         The Figure; axes k shows `names[k]`, with one line per unit.
     """
-    missing = [n for n in names if n not in gates]
-    if missing:
-        raise ValueError(f"No entries {missing} in gates; it has {sorted(gates)}.")
-    fig, axes = plt.subplots(
-        len(names),
-        1,
-        figsize=(9, 2.2 * len(names) + 0.8),
-        squeeze=False,
-        sharex=True,
-        layout="constrained",
-    )
+    fig, axes = _panel_per_gate(gates, names, panel_height=2.2)
     colours = plt.get_cmap("tab10")
     for ax, name in zip(axes[:, 0], names):
         values = np.asarray(gates[name])
