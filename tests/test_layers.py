@@ -1,5 +1,7 @@
 """lstmkit.layers.LSTM against keras.layers.LSTM: same weights, same numbers, every option."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -435,6 +437,72 @@ def test_masked_steps_before_the_first_real_step_give_zeros(
         expected = np.where(before.all(axis=1, keepdims=True), 0.0, expected)
     np.testing.assert_allclose(outputs[False], expected, atol=ATOL)
     assert np.abs(outputs[False]).max() > 0.1  # the real steps are not zeros
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_zero_output_for_mask_is_the_same_unrolled(layer_name, return_sequences):
+    """`zero_output_for_mask=True` (which `Bidirectional` sets with `return_sequences`)
+    gives 0 at every masked step and the held-output numbers elsewhere, read forwards or
+    backwards, unrolled or not, on every backend.
+
+    Guards against Keras 3.15's unrolled loops: TensorFlow's zeroes the outputs of a
+    `go_backwards` layer at the mirrored steps, JAX's ignores `zero_output_for_mask`;
+    `Bidirectional(lstmkit.LSTM(..., unroll=True))` with a mask then gave wrong outputs.
+    """
+    layer_class = getattr(lstmkit, layer_name)
+    x = inputs(24)
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 4:] = False  # right padding
+    mask[1, :1] = mask[1, 3:4] = False  # a hole and left padding
+    mask[2] = False  # no real step
+    outputs = {}
+    for go_backwards, unroll in itertools.product([False, True], [False, True]):
+        layer = layer_class(
+            UNITS, return_sequences=return_sequences, go_backwards=go_backwards, unroll=unroll
+        )
+        layer(x)
+        if not outputs:
+            weights = layer.get_weights()
+        layer.set_weights(weights)
+        held = to_numpy(layer(x, mask=mask))  # zero_output_for_mask=False
+        layer.zero_output_for_mask = True
+        zeroed = to_numpy(layer(x, mask=mask))
+        real = mask[:, ::-1] if go_backwards else mask  # in reading order
+        if return_sequences:
+            expected = np.where(real[..., None], held, 0.0)
+        else:
+            expected = np.where(real[:, -1:], held, 0.0)  # the last step read
+        np.testing.assert_allclose(zeroed, expected, atol=ATOL, rtol=0)
+        outputs[go_backwards, unroll] = zeroed
+    for go_backwards in (False, True):
+        np.testing.assert_allclose(
+            outputs[go_backwards, True], outputs[go_backwards, False], atol=ATOL, rtol=0
+        )
+    assert np.abs(outputs[True, False]).max() > 0.1  # not all zeros
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
+def test_bidirectional_with_mask_is_the_same_unrolled(layer_name):
+    """`Bidirectional(..., return_sequences=True)` with a mask: the same numbers with
+    `unroll=True` as without (Keras 3.15's unrolled TensorFlow loop zeroed the backward
+    half's outputs at the mirrored steps)."""
+    x = inputs(25)
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 4:] = mask[1, 2:] = False  # right padding, as an Embedding(mask_zero=True) gives
+    outputs = {}
+    for unroll in (False, True):
+        layer = keras.layers.Bidirectional(
+            getattr(lstmkit, layer_name)(UNITS, return_sequences=True, unroll=unroll)
+        )
+        layer(x)
+        if not outputs:
+            weights = layer.get_weights()
+        layer.set_weights(weights)
+        outputs[unroll] = to_numpy(layer(x, mask=mask))
+    np.testing.assert_allclose(outputs[True], outputs[False], atol=ATOL, rtol=0)
+    assert np.abs(outputs[False][0, :4]).min() > 0  # the real steps are not zeroed
+    np.testing.assert_array_equal(outputs[False][0, 4:], 0.0)
 
 
 @pytest.mark.parametrize("unit_forget_bias", [True, False])
