@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from lstmkit.callbacks import TimeBudget, warmup_cosine
+from lstmkit.datasets._checks import positive_int
 from lstmkit.datasets.language import make_language_model_windows, make_stream_batches
 from lstmkit.layers import LSTM
 
@@ -116,7 +117,14 @@ def stream_windows(ids, sequence_length, streams):
     `k` row by row. Row `j` of batch `k` is window `k + m * j` (`m = n // streams`); the
     windows tile `ids[: n * sequence_length + 1]` from its start.
     """
+    streams = positive_int("streams", streams)
     x, y = make_language_model_windows(np.asarray(ids), sequence_length)
+    if len(x) < streams:  # named here: make_stream_batches would name its `batch_size`
+        raise ValueError(
+            f"{len(ids):,} ids give {len(x)} windows of sequence_length={sequence_length}, "
+            f"fewer than streams={streams}: pass more ids, fewer streams or a shorter "
+            "sequence_length."
+        )
     return make_stream_batches(x, y, batch_size=streams)
 
 

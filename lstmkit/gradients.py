@@ -171,5 +171,6 @@ def _to_numpy(grad, like):
 
 
 def global_norm(grads):
-    """The L2 norm of a list of gradient arrays taken together."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
+    """The L2 norm of a list of gradient arrays taken together, computed in float64 (the
+    square of a float32 entry above about 2e19, an exploding gradient, overflows)."""
+    return float(np.sqrt(sum(float(np.sum(np.square(np.asarray(g, "float64")))) for g in grads)))

@@ -400,9 +400,14 @@ class CarriedState:
        as a constant. Listed here, the state travels through the train step on
        every backend and still stays out of `weights`.
 
-    And one change to masked outputs (`_zero_outputs_before_first_step`): at masked
-    steps before a row's first real step the output is 0 on every backend, for
-    both values of `unroll`.
+    And two changes to masked outputs, so that they are the same on every backend
+    for both values of `unroll`: at masked steps before a row's first real step the
+    output is 0 (`_zero_outputs_before_first_step`), and `zero_output_for_mask`
+    (which `Bidirectional` sets with `return_sequences=True`) is applied here, after
+    the loop (`_zero_masked_outputs`), not by Keras's unrolled loops, which get it
+    wrong: TensorFlow's zeroes the outputs of a `go_backwards` layer at the mirrored
+    steps (it compares the outputs, in reading order, with the mask in input order),
+    JAX's ignores it (keras/src/backend/{tensorflow,jax}/rnn.py, Keras 3.15).
     """
 
     def build(self, sequences_shape, initial_state_shape=None):
@@ -414,13 +419,43 @@ class CarriedState:
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if initial_state is None and self.stateful:
             initial_state = [ops.copy(state.value) for state in self.states]
-        result = super().call(sequences, initial_state=initial_state, mask=mask, training=training)
-        if mask is None or self.zero_output_for_mask:
-            return result
+        if mask is None:
+            return super().call(
+                sequences, initial_state=initial_state, mask=mask, training=training
+            )
+        # The loop holds the previous output at masked steps; the masked outputs are
+        # then set here, the same way on every backend (see the class docstring).
+        zero_masked = self.zero_output_for_mask
+        self.zero_output_for_mask = False
+        try:
+            result = super().call(
+                sequences, initial_state=initial_state, mask=mask, training=training
+            )
+        finally:
+            self.zero_output_for_mask = zero_masked
+        if zero_masked:
+            set_masked_outputs = self._zero_masked_outputs
+        else:
+            set_masked_outputs = self._zero_outputs_before_first_step
         if self.return_state:
             output, *states = result
-            return self._zero_outputs_before_first_step(output, mask), *states
-        return self._zero_outputs_before_first_step(result, mask)
+            return set_masked_outputs(output, mask), *states
+        return set_masked_outputs(result, mask)
+
+    def _zero_masked_outputs(self, output, mask):
+        """0 at every masked step: `zero_output_for_mask=True`.
+
+        Without `return_sequences`, the output is 0 when the last step read is masked,
+        as Keras's loops give it.
+        """
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        real = ops.cast(mask, "bool")  # (batch, time)
+        if self.go_backwards:  # the outputs are in reading order
+            real = ops.flip(real, axis=1)
+        if not self.return_sequences:
+            return ops.where(real[:, -1:], output, ops.zeros_like(output))
+        return ops.where(ops.expand_dims(real, -1), output, ops.zeros_like(output))
 
     def _zero_outputs_before_first_step(self, output, mask):
         """0 at the masked steps that come before a row's first real step.

@@ -142,10 +142,22 @@ def _check_common(names, confidence, margin):
         raise ValueError(f"Argument `margin` must be >= 0, received {margin}.")
 
 
+def _check_ratio(values_a, values_b):
+    """A ratio reads "A is x times B" only for statistics >= 0 (times, errors, counts): with
+    negative ones (log-likelihoods) a better A gives a ratio on the wrong side of 1."""
+    if np.any(np.asarray(values_b) == 0):
+        raise ValueError("A ratio needs the second model's statistic to be non-zero.")
+    if np.any(np.asarray(values_a) < 0) or np.any(np.asarray(values_b) < 0):
+        raise ValueError(
+            "A ratio (relative=True) compares statistics >= 0, such as times or errors; "
+            "with negative ones it reads the wrong way round. Compare the difference "
+            "(relative=False)."
+        )
+
+
 def _compare(value_a, value_b, relative):
     if relative:
-        if value_b == 0:
-            raise ValueError("A ratio needs the second model's statistic to be non-zero.")
+        _check_ratio(value_a, value_b)
         return value_a / value_b
     return value_a - value_b
 
@@ -181,7 +193,8 @@ def paired_bootstrap(
         unit: What the units are, e.g. `"test sentences"`, `"rounds"`.
         statistic: A function from a (resampled) array of rows to a number; default the
             mean over axis 0. E.g. `np.median`, or corpus BLEU from per-sentence counts.
-        relative: Compare the ratio A / B with 1 instead of the difference with 0.
+        relative: Compare the ratio A / B with 1 instead of the difference with 0 (for
+            statistics >= 0, such as times or errors).
         higher_is_better: Whether a larger statistic is better (accuracy: yes; loss, bits
             per character, seconds per step: no).
         confidence: The interval's coverage.
@@ -216,8 +229,7 @@ def paired_bootstrap(
         resampled_a = np.array([float(statistic(a[draw])) for draw in draws])
         resampled_b = np.array([float(statistic(b[draw])) for draw in draws])
     if relative:
-        if np.any(resampled_b == 0):
-            raise ValueError("A ratio needs the second model's statistic to be non-zero.")
+        _check_ratio([value_a, *resampled_a], [value_b, *resampled_b])
         changes = resampled_a / resampled_b
     else:
         changes = resampled_a - resampled_b
@@ -273,8 +285,8 @@ def spread(
     a, b = _paired_arrays(values_a, values_b, minimum=2)
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError("`spread` takes one number per run: 1-D arrays.")
-    if relative and np.any(b == 0):
-        raise ValueError("A ratio needs the second model's values to be non-zero.")
+    if relative:
+        _check_ratio(a, b)
     changes = a / b if relative else a - b  # (runs,)
     low, high = float(changes.min()), float(changes.max())
     return Verdict(

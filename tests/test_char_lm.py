@@ -55,6 +55,17 @@ def test_stream_windows_tile_each_stream_in_order():
     np.testing.assert_array_equal(y, x + 1)
 
 
+def test_too_few_windows_for_the_streams_names_streams():
+    # make_stream_batches's own message named `batch_size`, which the caller never passed.
+    ids = np.arange(3000) % 7  # 11 windows of 250
+    for make in (
+        lambda: char_lm.stream_windows(ids, 250, 16),
+        lambda: char_lm.HeldOutText(ids, streams=16, sequence_length=250),
+    ):
+        with pytest.raises(ValueError, match=r"11 windows .* fewer than streams=16"):
+            make()
+
+
 def test_with_batch_shape_copies_the_weights_not_the_state():
     model = char_lm.build_model(VOCABULARY, TINY)
     x, _ = char_lm.stream_windows(text(200), TINY.sequence_length, TINY.streams)

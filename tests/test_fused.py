@@ -272,10 +272,10 @@ def test_float64():
     assert fused.reference_reason(fast) is None
     x = inputs(7, dtype="float64")
     got, want = run(fast, x, mask=MASKS["right"]), run(reference, x, mask=MASKS["right"])
-    # JAX computes in float32 unless jax_enable_x64 is set. On torch the reference
-    # loop in float64 is float32-accurate only (about 1e-8 off a NumPy float64 LSTM,
-    # which the fused kernel matches to 1e-16), so the float32 tolerance there.
-    exact = got[0][0].dtype == np.float64 and BACKEND != "torch"
+    # JAX computes in float32 unless jax_enable_x64 is set. Elsewhere both paths are
+    # float64 (the reference loop's products are einsums on torch, where Keras 3.15's
+    # ops.matmul of two float64 tensors returns float32, about 1e-8 off).
+    exact = got[0][0].dtype == np.float64
     assert_same(got, want, 1e-10 if exact else ATOL)
 
 

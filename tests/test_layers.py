@@ -1,5 +1,7 @@
 """lstmkit.layers.LSTM against keras.layers.LSTM: same weights, same numbers, every option."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -345,21 +347,28 @@ def test_public_names():
     assert lstmkit.LSTM is LSTM and lstmkit.layers.LSTMCell is LSTMCell
 
 
-def numpy_lstm(x, kernel, recurrent_kernel, bias):
-    """The LSTM of the module docstring in NumPy float64: the reference for float64 layers."""
+def numpy_lstm(x, kernel, recurrent_kernel, bias, mask=None):
+    """The LSTM of the module docstring in NumPy float64: the reference for float64 layers.
+
+    A masked step keeps the state; its output is the held `h`, or 0 before the row's
+    first real step.
+    """
 
     def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
+    mask = np.ones(x.shape[:2], bool) if mask is None else mask
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
     c = np.zeros_like(h)
     outputs = []
     for t in range(x.shape[1]):
         z = x[:, t] @ kernel + h @ recurrent_kernel + bias
         i, f, g, o = np.split(z, 4, axis=-1)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-        outputs.append(h)
+        keep = mask[:, t : t + 1]  # (batch, 1)
+        c = np.where(keep, sigmoid(f) * c + sigmoid(i) * np.tanh(g), c)
+        h = np.where(keep, sigmoid(o) * np.tanh(c), h)
+        started = mask[:, : t + 1].any(axis=1, keepdims=True)
+        outputs.append(np.where(started, h, 0.0))
     return np.stack(outputs, axis=1)  # (batch, time, units)
 
 
@@ -373,26 +382,33 @@ def float64_available():
 
 @pytest.mark.skipif(not float64_available(), reason="JAX computes float64 only with x64 enabled")
 @pytest.mark.parametrize("masked", [False, True])
-def test_float64_layer_computes_in_float64(masked):
-    """A float64 layer is exact to float64 rounding on every backend.
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_float64_layer_computes_in_float64(masked, use_fused):
+    """A float64 layer is exact to float64 rounding on every backend, fast path or
+    reference loop, with a mask (right and left padding) or without.
 
     Guards against Keras 3.15's torch `ops.matmul`, which returns float32 for two float64
     tensors (lstmkit matched a float64 reference to 1e-8 there, not 1e-16), and its JAX
     `ops.tanh`, which returns float32 for float64 (on JAX the test needs
-    JAX_ENABLE_X64=1).
+    JAX_ENABLE_X64=1). The mask masks steps, so that on torch the left-padded batch runs
+    the reference loop (the fast path takes right padding only).
     """
-    layer = LSTM(UNITS, return_sequences=True, dtype="float64")
+    layer = LSTM(UNITS, return_sequences=True, dtype="float64", use_fused=use_fused)
     x = np.random.default_rng(20).normal(size=(BATCH, TIME, FEATURES))  # float64
     layer.build(x.shape)
     rng = np.random.default_rng(21)
     weights = [rng.normal(size=w.shape) for w in layer.get_weights()]
     layer.set_weights(weights)
-    mask = np.ones((BATCH, TIME), bool) if masked else None
+    mask = None
+    if masked:
+        mask = np.ones((BATCH, TIME), bool)
+        mask[1, 4:] = mask[2, :2] = False  # right and left padding
+    expected = numpy_lstm(x, *weights, mask=mask)
     outputs = to_numpy(layer(x, mask=mask))
     assert outputs.dtype == np.float64
-    np.testing.assert_allclose(outputs, numpy_lstm(x, *weights), atol=1e-13, rtol=0)
-    gates = layer.gate_activations(x, mask=mask)
-    np.testing.assert_allclose(gates["hidden_state"], numpy_lstm(x, *weights), atol=1e-13, rtol=0)
+    np.testing.assert_allclose(outputs, expected, atol=1e-13, rtol=0)
+    gates = layer.gate_activations(x, mask=mask)  # the held h: 0 before the first real step
+    np.testing.assert_allclose(gates["hidden_state"], expected, atol=1e-13, rtol=0)
 
 
 @pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
@@ -435,6 +451,72 @@ def test_masked_steps_before_the_first_real_step_give_zeros(
         expected = np.where(before.all(axis=1, keepdims=True), 0.0, expected)
     np.testing.assert_allclose(outputs[False], expected, atol=ATOL)
     assert np.abs(outputs[False]).max() > 0.1  # the real steps are not zeros
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_zero_output_for_mask_is_the_same_unrolled(layer_name, return_sequences):
+    """`zero_output_for_mask=True` (which `Bidirectional` sets with `return_sequences`)
+    gives 0 at every masked step and the held-output numbers elsewhere, read forwards or
+    backwards, unrolled or not, on every backend.
+
+    Guards against Keras 3.15's unrolled loops: TensorFlow's zeroes the outputs of a
+    `go_backwards` layer at the mirrored steps, JAX's ignores `zero_output_for_mask`;
+    `Bidirectional(lstmkit.LSTM(..., unroll=True))` with a mask then gave wrong outputs.
+    """
+    layer_class = getattr(lstmkit, layer_name)
+    x = inputs(24)
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 4:] = False  # right padding
+    mask[1, :1] = mask[1, 3:4] = False  # a hole and left padding
+    mask[2] = False  # no real step
+    outputs = {}
+    for go_backwards, unroll in itertools.product([False, True], [False, True]):
+        layer = layer_class(
+            UNITS, return_sequences=return_sequences, go_backwards=go_backwards, unroll=unroll
+        )
+        layer(x)
+        if not outputs:
+            weights = layer.get_weights()
+        layer.set_weights(weights)
+        held = to_numpy(layer(x, mask=mask))  # zero_output_for_mask=False
+        layer.zero_output_for_mask = True
+        zeroed = to_numpy(layer(x, mask=mask))
+        real = mask[:, ::-1] if go_backwards else mask  # in reading order
+        if return_sequences:
+            expected = np.where(real[..., None], held, 0.0)
+        else:
+            expected = np.where(real[:, -1:], held, 0.0)  # the last step read
+        np.testing.assert_allclose(zeroed, expected, atol=ATOL, rtol=0)
+        outputs[go_backwards, unroll] = zeroed
+    for go_backwards in (False, True):
+        np.testing.assert_allclose(
+            outputs[go_backwards, True], outputs[go_backwards, False], atol=ATOL, rtol=0
+        )
+    assert np.abs(outputs[True, False]).max() > 0.1  # not all zeros
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU", "SimpleRNN"])
+def test_bidirectional_with_mask_is_the_same_unrolled(layer_name):
+    """`Bidirectional(..., return_sequences=True)` with a mask: the same numbers with
+    `unroll=True` as without (Keras 3.15's unrolled TensorFlow loop zeroed the backward
+    half's outputs at the mirrored steps)."""
+    x = inputs(25)
+    mask = np.ones((BATCH, TIME), bool)
+    mask[0, 4:] = mask[1, 2:] = False  # right padding, as an Embedding(mask_zero=True) gives
+    outputs = {}
+    for unroll in (False, True):
+        layer = keras.layers.Bidirectional(
+            getattr(lstmkit, layer_name)(UNITS, return_sequences=True, unroll=unroll)
+        )
+        layer(x)
+        if not outputs:
+            weights = layer.get_weights()
+        layer.set_weights(weights)
+        outputs[unroll] = to_numpy(layer(x, mask=mask))
+    np.testing.assert_allclose(outputs[True], outputs[False], atol=ATOL, rtol=0)
+    assert np.abs(outputs[False][0, :4]).min() > 0  # the real steps are not zeroed
+    np.testing.assert_array_equal(outputs[False][0, 4:], 0.0)
 
 
 @pytest.mark.parametrize("unit_forget_bias", [True, False])

@@ -140,3 +140,77 @@ def test_masked_backwards_equals_keras(name, unroll):
     ours.set_weights(theirs.get_weights())
     for a, b in zip(ours(x, mask=mask), theirs(x, mask=mask)):
         np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-6)
+
+
+def numpy_step(name, x_t, h, kernel, recurrent_kernel, bias):
+    """One step of Keras's SimpleRNN or GRU (reset_after=True) in NumPy float64."""
+    if name == "SimpleRNN":
+        return np.tanh(x_t @ kernel + h @ recurrent_kernel + bias)
+    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
+    h_z, h_r, h_h = np.split(h @ recurrent_kernel + bias[1], 3, axis=-1)
+    z, r = 1.0 / (1.0 + np.exp(-(x_z + h_z))), 1.0 / (1.0 + np.exp(-(x_r + h_r)))
+    return z * h + (1.0 - z) * np.tanh(x_h + r * h_h)
+
+
+def float64_available():
+    if keras.backend.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
+
+
+@pytest.mark.skipif(not float64_available(), reason="JAX computes float64 only with x64 enabled")
+@pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.parametrize("stateful", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_float64_layer_computes_in_float64(name, stateful, masked):
+    """A float64 SimpleRNN or GRU is exact to float64 rounding on every backend, stateful
+    or not, masked or not, as lstmkit.LSTM is.
+
+    Guards against Keras 3.15's cells: torch's `ops.matmul` returns float32 for two float64
+    tensors (about 1e-7 off a NumPy float64 reference), JAX's `ops.tanh` float32 for float64
+    (and a float64 SimpleRNN without a mask fails there; the test needs JAX_ENABLE_X64=1).
+    """
+    x = np.random.default_rng(30).normal(size=(BATCH, TIME, FEATURES))  # float64
+    mask = np.ones((BATCH, TIME), bool)
+    mask[1, 4:] = mask[2, :2] = False  # right and left padding
+    layer = LAYERS[name](UNITS, return_sequences=True, stateful=stateful, dtype="float64")
+    layer.build(x.shape)
+    rng = np.random.default_rng(31)
+    weights = [rng.normal(size=w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    outputs = ops.convert_to_numpy(layer(x, mask=mask if masked else None))
+    assert outputs.dtype == np.float64
+    h, expected = np.zeros((BATCH, UNITS)), []
+    for t in range(TIME):
+        new = numpy_step(name, x[:, t], h, *weights)
+        keep = mask[:, t : t + 1] if masked else np.ones((BATCH, 1), bool)
+        h = np.where(keep, new, h)
+        started = mask[:, : t + 1].any(axis=1, keepdims=True) if masked else keep
+        expected.append(np.where(started, h, 0.0))  # 0 before a row's first real step
+    np.testing.assert_allclose(outputs, np.stack(expected, axis=1), atol=1e-13, rtol=0)
+    if stateful:
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(layer.states[0].value), h, atol=1e-13, rtol=0
+        )
+
+
+@pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.parametrize("recurrent_dropout", [0.0, 0.3])
+def test_float64_dropout_equals_keras(name, recurrent_dropout):
+    """The float64 step draws and applies the dropout masks as Keras's cell does (one per
+    gate block with recurrent dropout): the same numbers in training, to float32 rounding
+    (Keras's own cell computes a float64 layer in float32 on torch)."""
+    x = np.random.default_rng(32).normal(size=(BATCH, TIME, FEATURES))
+    options = dict(dropout=0.4, recurrent_dropout=recurrent_dropout, seed=3, dtype="float64")
+    ours = LAYERS[name](UNITS, return_sequences=True, **options)
+    theirs = getattr(keras.layers, name)(UNITS, return_sequences=True, **options)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    ours.set_weights(theirs.get_weights())
+    trained = ops.convert_to_numpy(ours(x, training=True))
+    np.testing.assert_allclose(
+        trained, ops.convert_to_numpy(theirs(x, training=True)), atol=1e-6, rtol=0
+    )
+    assert np.abs(trained - ops.convert_to_numpy(ours(x))).max() > 0.1  # dropout applied

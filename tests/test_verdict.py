@@ -113,6 +113,9 @@ def test_the_sentence_shows_names_values_and_interval():
         (lambda: paired_bootstrap([1, 2], [0, 0], relative=True), "non-zero"),
         (lambda: paired_bootstrap(np.ones((4, 2)), np.ones((4, 2))), "statistic"),
         (lambda: spread([1, 2], [0, 1], relative=True), "non-zero"),
+        # A better (higher) log-likelihood A over B gave a ratio below 1: "loses to".
+        (lambda: paired_bootstrap([-1.0, -1.5], [-2.0, -2.5], relative=True), ">= 0"),
+        (lambda: spread([-1.0, -1.5], [-2.0, -2.5], relative=True), ">= 0"),
         (lambda: spread(np.ones((3, 2)), np.ones((3, 2))), "1-D"),
     ],
 )

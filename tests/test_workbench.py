@@ -1,5 +1,7 @@
 """lstmkit.workbench, the models and measurements of lesson 10, on the active backend."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -55,6 +57,15 @@ def test_gradient_norms_split_the_global_norm():
     assert norms["all"] ** 2 == pytest.approx(
         norms["recurrent"] ** 2 + norms["head"] ** 2, rel=1e-4
     )
+
+
+def test_global_norm_of_an_exploding_float32_gradient_is_finite():
+    # Squared in float32, an entry of 3e19 overflowed to inf (with a RuntimeWarning).
+    grads = [np.full((3, 4), 3e19, "float32"), np.ones(4, "float32")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        norm = global_norm(grads)
+    assert norm == pytest.approx(np.sqrt(12 * 9e38 + 4), rel=1e-6)
 
 
 def test_recurrent_kernel_steps_read_the_applied_gradient():
