@@ -98,24 +98,7 @@ def _exercise_count(lesson):
     return len(re.findall(r"^\d+\. ", exercises, flags=re.M))
 
 
-# Lessons whose worked solutions are not written yet (issue 25 stays open for them): the
-# test must fail there (strict), so the entry goes as soon as the solutions land.
-SOLUTIONS_NOT_WRITTEN = {"05_language_models"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(strict=True, reason="worked solutions not written yet"),
-        )
-        if path.stem in SOLUTIONS_NOT_WRITTEN
-        else path
-        for path in NOTEBOOKS
-    ],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_lesson_has_worked_solutions_linked_from_its_exercises(path):
     solutions = COURSE / "solutions" / f"{path.stem}_solutions.ipynb"
     assert solutions.exists(), f"no worked solutions at {solutions.relative_to(COURSE.parent)}"
