@@ -456,14 +456,18 @@ class KerasProcess(_TimingProcess):
         return lambda n: self._run(f"{name}\t{n}")
 
 
-def time_in_turns(contenders, rounds, steps_per_round, on_round=None, untimed_steps=0):
+def time_in_turns(
+    contenders, rounds, steps_per_round, on_round=None, untimed_steps=0, rotate=False
+):
     """Times contenders alternately: each round runs every contender's steps in turn.
 
     The first step of a turn can pay for the switch from the contender before it
     (another process woken, its caches cold), and the contender that opens every
     round would pay it every time: `untimed_steps` steps at the start of each turn
     take that cost and are not timed (their losses are kept, so every contender's
-    loss curve still has every step).
+    loss curve still has every step). What is left of a position effect, `rotate`
+    spreads over all contenders: round `r` starts with the `r`-th contender (mod their
+    number) and goes on in the given order.
 
     Args:
         contenders: `{name: run}`, `run(n)` taking n training steps and returning
@@ -473,15 +477,18 @@ def time_in_turns(contenders, rounds, steps_per_round, on_round=None, untimed_st
         steps_per_round: Timed steps per contender per round.
         on_round: Optional `on_round(round_index, results)`, called after each round.
         untimed_steps: Steps at the start of each turn whose times are dropped.
+        rotate: Whether each round starts one contender further along.
 
     Returns:
         `{name: {"seconds": [...], "losses": [...]}}`: `rounds * steps_per_round`
         step times, and the loss of every step taken, untimed ones included, in order.
     """
     results = {name: {"seconds": [], "losses": []} for name in contenders}
+    names = list(contenders)
     for round_index in range(rounds):
-        for name, run_steps in contenders.items():
-            seconds, losses = run_steps(untimed_steps + steps_per_round)
+        start = round_index % len(names) if rotate else 0
+        for name in names[start:] + names[:start]:
+            seconds, losses = contenders[name](untimed_steps + steps_per_round)
             results[name]["seconds"] += seconds[untimed_steps:]
             results[name]["losses"] += losses
         if on_round is not None:
