@@ -28,8 +28,10 @@ first.
 `keras.layers.LSTM`) in a child of their own, so that no framework shares a process
 with another, nor with whatever the parent has loaded. `time_in_turns`
 times contenders alternately, round after round, so that a busy machine slows them
-alike. Keras and lstmkit are imported inside the functions that use them, so that
-the child (this file run by its path) loads neither.
+alike, with untimed steps at the start of each turn if asked, so that the switch from
+one contender to the next is not charged to whichever comes first. Keras and lstmkit
+are imported inside the functions that use them, so that the child (this file run by
+its path) loads neither.
 """
 
 import argparse
@@ -454,25 +456,40 @@ class KerasProcess(_TimingProcess):
         return lambda n: self._run(f"{name}\t{n}")
 
 
-def time_in_turns(contenders, rounds, steps_per_round, on_round=None):
+def time_in_turns(
+    contenders, rounds, steps_per_round, on_round=None, untimed_steps=0, rotate=False
+):
     """Times contenders alternately: each round runs every contender's steps in turn.
+
+    The first step of a turn can pay for the switch from the contender before it
+    (another process woken, its caches cold), and the contender that opens every
+    round would pay it every time: `untimed_steps` steps at the start of each turn
+    take that cost and are not timed (their losses are kept, so every contender's
+    loss curve still has every step). What is left of a position effect, `rotate`
+    spreads over all contenders: round `r` starts with the `r`-th contender (mod their
+    number) and goes on in the given order.
 
     Args:
         contenders: `{name: run}`, `run(n)` taking n training steps and returning
             `(seconds of each step, loss of each step)`, e.g. `timed_steps(step)` or
             an `NNLSTMProcess`.
         rounds: How many rounds.
-        steps_per_round: Steps per contender per round.
+        steps_per_round: Timed steps per contender per round.
         on_round: Optional `on_round(round_index, results)`, called after each round.
+        untimed_steps: Steps at the start of each turn whose times are dropped.
+        rotate: Whether each round starts one contender further along.
 
     Returns:
-        `{name: {"seconds": [...], "losses": [...]}}`, every step in order.
+        `{name: {"seconds": [...], "losses": [...]}}`: `rounds * steps_per_round`
+        step times, and the loss of every step taken, untimed ones included, in order.
     """
     results = {name: {"seconds": [], "losses": []} for name in contenders}
+    names = list(contenders)
     for round_index in range(rounds):
-        for name, run_steps in contenders.items():
-            seconds, losses = run_steps(steps_per_round)
-            results[name]["seconds"] += seconds
+        start = round_index % len(names) if rotate else 0
+        for name in names[start:] + names[:start]:
+            seconds, losses = contenders[name](untimed_steps + steps_per_round)
+            results[name]["seconds"] += seconds[untimed_steps:]
             results[name]["losses"] += losses
         if on_round is not None:
             on_round(round_index, results)

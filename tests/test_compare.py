@@ -141,6 +141,41 @@ def test_time_in_turns_alternates_and_keeps_every_step():
     assert len(results["b"]["seconds"]) == 6
 
 
+def test_time_in_turns_drops_the_untimed_steps_of_each_turn():
+    # Each turn's first step is slow (the switch); with one untimed step no time of it is kept.
+    def contender(run_steps_log):
+        def run_steps(n):
+            run_steps_log.append(n)
+            return [1.0] + [0.001] * (n - 1), list(range(n))
+
+        return run_steps
+
+    log = []
+    results = compare.time_in_turns(
+        {"a": contender(log), "b": contender(log)}, rounds=3, steps_per_round=2, untimed_steps=1
+    )
+    assert log == [3] * 6
+    assert results["a"]["seconds"] == [0.001] * 6  # rounds * steps_per_round, none of the slow
+    assert results["b"]["losses"] == [0, 1, 2] * 3  # every step's loss, untimed ones too
+
+
+def test_time_in_turns_rotates_the_opener():
+    calls = []
+
+    def contender(name):
+        def run_steps(n):
+            calls.append(name)
+            return [0.001] * n, [0.0] * n
+
+        return run_steps
+
+    results = compare.time_in_turns(
+        {name: contender(name) for name in "abc"}, rounds=4, steps_per_round=1, rotate=True
+    )
+    assert calls == list("abcbcacababc")
+    assert list(results) == ["a", "b", "c"] and len(results["c"]["seconds"]) == 4
+
+
 def test_timed_steps_times_each_step():
     losses = iter([3.0, 2.0])
     seconds, recorded = compare.timed_steps(lambda: next(losses))(2)
