@@ -2,7 +2,9 @@
 
 A benchmark, not a test. Each backend runs in its own process (the backend is fixed at
 `import keras`); inside a process the contenders are timed in turns, one step each,
-round after round, so a noisy machine slows them alike. A ratio is the ratio of the
+round after round, so a noisy machine slows them alike (each turn opens with an untimed
+step, and each round starts with the next contender, so the cost of switching from one
+contender to another falls on none in particular). A ratio is the ratio of the
 medians over the rounds, with a 95 % paired-bootstrap interval over the rounds
 (`lstmkit.verdict.paired_bootstrap`).
 
@@ -151,7 +153,11 @@ def measure(cases, rounds, warmup):
         contenders = {name: compare.timed_steps(step) for name, step in steps.items()}
         for run_steps in contenders.values():
             run_steps(warmup)
-        timing = compare.time_in_turns(contenders, rounds, steps_per_round=1)
+        # An untimed step opens each turn and each round starts one contender further
+        # along, so no contender is the one that always follows another's step.
+        timing = compare.time_in_turns(
+            contenders, rounds, steps_per_round=1, untimed_steps=1, rotate=True
+        )
         results[case] = {name: run["seconds"] for name, run in timing.items()}
     return results
 
