@@ -216,12 +216,15 @@ def generate(model, prompt_ids, num_tokens, temperature=1.0, top_k=None, seed=No
     stateful_layers = _stateful_layers(model)
     stateful = bool(stateful_layers)
     if stateful:
-        expected = model.inputs[0].shape[0] if model.inputs else None
+        inputs = getattr(model, "inputs", None)  # a Sequential without an Input: none yet
+        expected = inputs[0].shape[0] if inputs else None
         if expected is not None and expected != len(texts):
             raise ValueError(
                 f"The stateful model takes batches of {expected}; received {len(texts)} "
                 "prompts. Build the generating model with one row per prompt."
             )
+        if not model.built:  # a Sequential without an Input: built here, before the reset,
+            model(texts[:, :1], training=False)  # as JAX's predict_on_batch cannot build it
         for layer in stateful_layers:
             layer.reset_states()
         for t in range(texts.shape[1]):  # the prompt, one token per call

@@ -153,6 +153,28 @@ def test_a_stateful_model_generates_what_the_stateless_one_does(temperature):
     np.testing.assert_array_equal(generate(stateful, PROMPTS, 8, temperature, seed=0), produced)
 
 
+def test_a_stateful_sequential_without_an_input_layer():
+    """`model.inputs` raised AttributeError for a Sequential built without an `Input`."""
+
+    def sequential(stateful):
+        return keras.Sequential(
+            [
+                keras.layers.Embedding(VOCABULARY, 4),
+                lstmkit.LSTM(UNITS, return_sequences=True, stateful=stateful),
+                keras.layers.Dense(VOCABULARY),
+            ]
+        )
+
+    stateless, stateful = sequential(False), sequential(True)
+    stateless(PROMPTS[:1])  # built
+    generate(stateful, PROMPTS[:1], 2, temperature=0)  # builds it, batch size 1
+    stateful.set_weights(stateless.get_weights())
+    np.testing.assert_array_equal(
+        generate(stateful, PROMPTS[:1], 8, temperature=0),
+        generate(stateless, PROMPTS[:1], 8, temperature=0),
+    )
+
+
 def test_the_prompt_matters():
     model = language_model(batch_size=1, stateful=True)
     first = generate(model, PROMPTS[:1], 12, temperature=1.0, seed=0)
