@@ -192,6 +192,9 @@ def greedy_decode(models, source, max_steps, start_id, end_id):
         tokens.append(best)
         attention.append(weights[:, 0])  # (batch, source steps)
         token = best[:, None].astype("int32")
+    if not tokens:  # max_steps 0: empty outputs, as beam_search gives
+        empty = np.zeros((len(source), 0), dtype="int64")
+        return empty, log_probability, np.zeros((len(source), 0, encoder_outputs.shape[1]))
     return np.stack(tokens, axis=1), log_probability, np.stack(attention, axis=1)
 
 
@@ -434,6 +437,11 @@ def continuation_accuracy(models, source, target, position, start_id, fed_at_pos
         float `(batch,)`: the share of right tokens after `position`, per example.
     """
     target = np.asarray(target)
+    if not 0 <= position < target.shape[1] - 1:
+        raise ValueError(
+            f"Argument `position` must leave a step to score, 0 <= position < "
+            f"{target.shape[1] - 1} for targets of {target.shape[1]} steps, received {position}."
+        )
     encoder_outputs, h, c = models.encoder.predict_on_batch(source)
     token = np.full((len(target), 1), start_id, dtype="int32")
     written = []

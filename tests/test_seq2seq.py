@@ -267,6 +267,19 @@ def test_continuation_accuracy_feeds_the_prefix_then_its_own_outputs():
         np.testing.assert_array_equal(accuracy, expected)
 
 
+def test_zero_steps_and_a_prefix_with_nothing_after_it():
+    m = models()
+    source, _, target = dates_like_batch()
+    ids, log_probability, attention = seq2seq.greedy_decode(m, source, 0, START, END)
+    beam_ids, beam_log_probability = seq2seq.beam_search(m, source, 0, 2, START, END)
+    assert ids.shape == beam_ids.shape == (len(source), 0)
+    assert attention.shape == (len(source), 0, source.shape[1])
+    np.testing.assert_array_equal(log_probability, beam_log_probability)  # zeros
+    for position in (target.shape[1] - 1, -1):
+        with pytest.raises(ValueError, match="position"):
+            seq2seq.continuation_accuracy(m, source, target, position, START)
+
+
 def test_top_k_is_a_stable_argsort_cut_to_k():
     rng = np.random.default_rng(0)
     for _ in range(200):
