@@ -53,6 +53,8 @@ _CITATION = re.compile(
     r"|\bpaper\b|\bet al\.",
     re.I,
 )
+# A unit written against its number ("3.4x faster", "40ms", "2GB"): a figure, not a name.
+_GLUED_UNIT = re.compile(r"(?:x|ms|µs|us|ns|GB|MB|KB|GiB|MiB|KiB)(?![\w])")
 _YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d\d[–-]$")
 # A sentence that gives an example, not a result: "for example, a batch of 32 sentences".
 _ILLUSTRATION = re.compile(
@@ -281,8 +283,14 @@ def unshown_numbers(notebook, exercise_runs=()):
                 after = sentence[match.end() : match.end() + 1]
                 if before and (before.isalpha() or before in "_-/"):
                     continue  # part of a name: float32, x_1, 3-D's D is after
-                if after and (after.isalpha() or after == "_") and not match.group("suffix"):
-                    continue  # 3D, 2nd, 1st, 64d
+                glued_unit = _GLUED_UNIT.match(sentence, match.end())
+                if (
+                    after
+                    and (after.isalpha() or after == "_")
+                    and not match.group("suffix")
+                    and not glued_unit
+                ):
+                    continue  # 3D, 2nd, 1st, 64d; but 3.4x and 40ms are figures
                 if after == "-" and sentence[match.end() + 1 : match.end() + 2].isalpha():
                     continue  # 3-D, 12-gram, 2-layer: a name or a setting's adjective
                 if _is_reference(sentence, match.start()):

@@ -81,6 +81,13 @@ def test_a_number_that_looks_like_a_year_does_not_make_a_sentence_quoted():
         assert unshown(cited) == [], cited
 
 
+def test_a_number_glued_to_its_unit_is_a_figure():
+    assert unshown("The fused path is 3.4x faster.") == ["3.4"]
+    assert unshown("One step takes 40ms and 2GB.") == ["40", "2"]
+    assert unshown("The fused path is 3.4x faster.", output="speed-up 3.41") == []
+    assert unshown("A 3D tensor, the 2nd layer, 64d vectors, a 12xl box.") == []
+
+
 def test_exercise_hints_may_be_shown_by_the_solutions_run():
     lesson = notebook("## Exercises\n\n1. Train longer. *Hint:* it reaches 0.083.")
     solution = notebook("# Solutions", output="test MSE 0.0831")
