@@ -43,13 +43,19 @@ _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 # A sentence that cites a source: a link, a year, a chapter/section/table, documentation.
 _CITATION = re.compile(
     r"\]\((?:https?://|www\.)"
-    r"|\b(?:1[89]|20)\d\d[a-z]?\b"
+    # A year as a citation gives it: "(Cho et al., 2014)", "(2015b)", "(IEEE 754, 2019)",
+    # "Hutter (2019)". A bare 4-digit number ("2048 sequences", "1950 to 2049") does not.
+    r"|\((?:[^()]*?[,\s])?(?:1[89]|20)\d\d[a-z]?\s*[;,)]"
+    r"|[A-Z]\w+ \((?:1[89]|20)\d\d[a-z]?\)"
     r"|\b(?:ch\.|chapter|§|section|Table|Fig\.|Figure|Eq\.|Equation)\s*\d"
     r"|§\s*\d"
     r"|\bdocumentation\b|\bdocs\b|\bdocstring\b|\bsource code\b"
     r"|\bpaper\b|\bet al\.",
     re.I,
 )
+# A unit written against its number ("3.4x faster", "40ms", "2GB"): a figure, not a name.
+_GLUED_UNIT = re.compile(r"(?:x|ms|µs|us|ns|GB|MB|KB|GiB|MiB|KiB)(?![\w])")
+_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d\d[–-]$")
 # A sentence that gives an example, not a result: "for example, a batch of 32 sentences".
 _ILLUSTRATION = re.compile(
     r"\bfor example\b|\bfor instance\b|\be\.g\.|\bimagine\b|\bsuppose\b", re.I
@@ -277,12 +283,21 @@ def unshown_numbers(notebook, exercise_runs=()):
                 after = sentence[match.end() : match.end() + 1]
                 if before and (before.isalpha() or before in "_-/"):
                     continue  # part of a name: float32, x_1, 3-D's D is after
-                if after and (after.isalpha() or after == "_") and not match.group("suffix"):
-                    continue  # 3D, 2nd, 1st, 64d
+                glued_unit = _GLUED_UNIT.match(sentence, match.end())
+                if (
+                    after
+                    and (after.isalpha() or after == "_")
+                    and not match.group("suffix")
+                    and not glued_unit
+                ):
+                    continue  # 3D, 2nd, 1st, 64d; but 3.4x and 40ms are figures
                 if after == "-" and sentence[match.end() + 1 : match.end() + 2].isalpha():
                     continue  # 3-D, 12-gram, 2-layer: a name or a setting's adjective
                 if _is_reference(sentence, match.start()):
                     continue
+                body = match.group("body")
+                if len(body) == 2 and _YEAR_RANGE.search(sentence, 0, match.start("body")):
+                    continue  # "1959–60": the end of a range of years
                 figure = _parse(match, sentence[match.end() :])
                 if _is_year(figure) or _is_setting(figure, set_by):
                     continue

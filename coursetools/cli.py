@@ -94,6 +94,11 @@ def problems(args, course_folder=None):
                 f"cell of {', '.join(missing)}; these notebooks cannot take a seed. Leave "
                 "them out with --only, or define SEED in their first code cell."
             )
+    # keras.utils.set_random_seed passes the seed to NumPy, which takes 0 .. 2**32 - 1:
+    # outside it every notebook would fail in its first cell.
+    for seed in args.seeds or ():
+        if not 0 <= seed < 2**32:
+            found.append(f"--seed {seed}: a seed must be in 0 .. 2**32 - 1 (NumPy's range).")
     data = args.data or os.environ.get(DATA_MIRROR_ENV)
     if data and not Path(data).is_dir():
         source = "--data" if args.data else f"${DATA_MIRROR_ENV}"

@@ -161,5 +161,8 @@ def first_value_r2(states, x, ridge=1e-3):
         fitted.T @ fitted + ridge * half * np.eye(fitted.shape[1]),
         fitted.T @ (target[:half] - target_mean),
     )  # (units,)
-    residual = target[half:] - (standard[half:] @ weights + target_mean)
-    return float(1 - residual.var() / target[half:].var())
+    held_out = target[half:]
+    residual = held_out - (standard[half:] @ weights + target_mean)
+    # Sums of squares, not variances: a read-out whose held-out predictions are off by a
+    # constant is not exact, and residual.var() would not see the offset.
+    return float(1 - np.sum(residual**2) / np.sum((held_out - held_out.mean()) ** 2))

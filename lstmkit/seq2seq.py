@@ -192,6 +192,9 @@ def greedy_decode(models, source, max_steps, start_id, end_id):
         tokens.append(best)
         attention.append(weights[:, 0])  # (batch, source steps)
         token = best[:, None].astype("int32")
+    if not tokens:  # max_steps 0: empty outputs, as beam_search gives
+        empty = np.zeros((len(source), 0), dtype="int64")
+        return empty, log_probability, np.zeros((len(source), 0, encoder_outputs.shape[1]))
     return np.stack(tokens, axis=1), log_probability, np.stack(attention, axis=1)
 
 
@@ -347,8 +350,9 @@ class ScheduledSampling(keras.Model):
     Parallel scheduled sampling with one pass (Duckworth et al., 2019): a first pass
     without gradient predicts every next token from the true prefix; then each decoder
     input is the true token with probability `teacher_forcing_ratio` and that prediction
-    otherwise, drawn per token and per example. Only in training: evaluation and
-    prediction are plain teacher forcing.
+    otherwise, drawn per token and per example. Padding stays padding and a prediction is
+    never padding, so the decoder input's mask, the one the loss uses, is unchanged. Only in
+    training: evaluation and prediction are plain teacher forcing.
 
     Args:
         training_model: `Seq2SeqModels.training`, `[source, decoder_input] -> probabilities`.
@@ -372,10 +376,16 @@ class ScheduledSampling(keras.Model):
         if not training:
             return self.training_model([source, decoder_input])
         first_pass = ops.stop_gradient(self.training_model([source, decoder_input]))
-        predicted = ops.cast(ops.argmax(first_pass, axis=-1), "int32")  # guesses of y_1 ... y_T
+        # Guesses of y_1 ... y_T among the real ids: a guessed 0 (padding) would mask a real
+        # step out of the loss.
+        predicted = ops.cast(ops.argmax(first_pass[..., 1:], axis=-1) + 1, "int32")
         own_input = ops.concatenate([decoder_input[:, :1], predicted[:, :-1]], axis=1)
         draws = keras.random.uniform(ops.shape(decoder_input), seed=self.seed_generator)
-        keep_true = draws < self.teacher_forcing_ratio  # (batch, steps)
+        # Padding stays padding: a guess there would mark the step real, and its target,
+        # padding, would count in the loss.
+        keep_true = ops.logical_or(
+            draws < self.teacher_forcing_ratio, ops.equal(decoder_input, 0)
+        )  # (batch, steps)
         return self.training_model([source, ops.where(keep_true, decoder_input, own_input)])
 
 
@@ -427,6 +437,11 @@ def continuation_accuracy(models, source, target, position, start_id, fed_at_pos
         float `(batch,)`: the share of right tokens after `position`, per example.
     """
     target = np.asarray(target)
+    if not 0 <= position < target.shape[1] - 1:
+        raise ValueError(
+            f"Argument `position` must leave a step to score, 0 <= position < "
+            f"{target.shape[1] - 1} for targets of {target.shape[1]} steps, received {position}."
+        )
     encoder_outputs, h, c = models.encoder.predict_on_batch(source)
     token = np.full((len(target), 1), start_id, dtype="int32")
     written = []

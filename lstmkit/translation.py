@@ -196,7 +196,10 @@ class TranslationMemory:
         weights = np.concatenate(
             [np.full(len(self.pairs_of_word[w]), self.idf[w] ** 2) for w in query]
         )
-        similarity = np.bincount(found, weights, minlength=len(self.pairs)) / self.norms
+        shared = np.bincount(found, weights, minlength=len(self.pairs))  # (pairs,)
+        # A sentence whose words all occur in every pair has idf 0 on each, norm 0: it shares
+        # nothing that counts (0, not 0 / 0 = nan, which argmax would pick).
+        similarity = np.divide(shared, self.norms, out=np.zeros_like(shared), where=self.norms > 0)
         return " ".join(self.pairs[int(similarity.argmax())][1])
 
 

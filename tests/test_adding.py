@@ -52,6 +52,23 @@ def test_first_value_r2_is_one_for_a_state_that_holds_it_and_near_zero_for_noise
     assert abs(adding.first_value_r2(nearly_constant, x)) < 0.1
 
 
+def test_first_value_r2_counts_an_offset_of_the_held_out_predictions():
+    # R² is 1 - SS_res / SS_tot (sklearn's r2_score): a read-out that is off by a constant
+    # on the held-out half is not exact. 1 - var(residual) / var(target) would give 1.
+    x, _ = make_adding_problem(400, length=20, seed=0)
+    first, second = adding.marks(x)
+    rows, half = np.arange(len(x)), len(x) // 2
+    value = x[rows, first, 0]
+    states = np.zeros(x.shape[:2])
+    states[rows, second - 1] = value  # the state holds the first value exactly ...
+    states[half:] += 0.5  # ... but the held-out states are shifted: predictions off by 0.5
+    held_out = value[half:]
+    expected = 1 - np.sum(0.5**2 * np.ones(len(held_out))) / np.sum(
+        (held_out - held_out.mean()) ** 2
+    )
+    assert adding.first_value_r2(states, x, ridge=0.0) == pytest.approx(expected, abs=1e-6)
+
+
 def test_first_value_r2_checks_shapes():
     x, _ = make_adding_problem(20, length=8)
     with pytest.raises(ValueError, match="do not match"):

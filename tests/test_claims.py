@@ -64,6 +64,30 @@ def test_math_code_and_quoted_sources_are_exempt():
     assert unshown("CNN-rand reaches 76.1 % on these snippets.") == ["76.1"]
 
 
+def test_a_number_that_looks_like_a_year_does_not_make_a_sentence_quoted():
+    # Only a citation-shaped year exempts a sentence; a count such as 2048 left the other
+    # numbers of its sentence unchecked.
+    assert unshown("Trained on 2048 sequences, the tagger reached 0.61 accuracy.") == ["0.61"]
+    assert unshown("With 1900 training pairs the BLEU is 17.3.") == ["17.3"]
+    assert unshown("The test years (1959–60) peak high; 1949-60 too.") == []
+    assert unshown("It moves from 0.2–0.61 here.") == ["0.2", "0.61"]
+    for cited in (
+        "Cho et al. (2014) report 0.61 here.",
+        "It reaches 0.61 (Cho et al., 2014).",
+        "It reaches 0.61 (Wang & Manning, 2012; Kim, 2014).",
+        "Luong et al. (2015b) report 0.61.",
+        "Loshchilov & Hutter (2019) found 0.61.",
+    ):
+        assert unshown(cited) == [], cited
+
+
+def test_a_number_glued_to_its_unit_is_a_figure():
+    assert unshown("The fused path is 3.4x faster.") == ["3.4"]
+    assert unshown("One step takes 40ms and 2GB.") == ["40", "2"]
+    assert unshown("The fused path is 3.4x faster.", output="speed-up 3.41") == []
+    assert unshown("A 3D tensor, the 2nd layer, 64d vectors, a 12xl box.") == []
+
+
 def test_exercise_hints_may_be_shown_by_the_solutions_run():
     lesson = notebook("## Exercises\n\n1. Train longer. *Hint:* it reaches 0.083.")
     solution = notebook("# Solutions", output="test MSE 0.0831")

@@ -35,6 +35,10 @@ def test_untrained_seasonal_forecaster_is_the_seasonal_naive():
     np.testing.assert_allclose(one_step.predict(windows, verbose=0), windows[:, 0], atol=1e-6)
     direct = forecasting.build_forecaster(3, window=12, season=12, units=4)
     np.testing.assert_allclose(direct.predict(windows, verbose=0), windows[:, :3, 0], atol=1e-6)
+    # season < window: the forecast is the window's steps one season before each target
+    # (targets at steps 12, 13; one season of 4 before: steps 8, 9), not its first steps.
+    shorter = forecasting.build_forecaster(2, window=12, season=4, units=4)
+    np.testing.assert_allclose(shorter.predict(windows, verbose=0), windows[:, 8:10, 0], atol=1e-6)
     plain = forecasting.build_forecaster(2, window=12, units=4)
     assert plain.output_shape == (None, 2)
     with pytest.raises(ValueError, match="outputs <= season <= window"):

@@ -203,6 +203,8 @@ def _checkout_copy(tmp_path, notebooks=("00_first",)):
         (["course"], {"KERAS_BACKEND": "theano"}, "KERAS_BACKEND='theano' is not a backend"),
         (["course", "--backend", "mxnet"], {}, "--backend 'mxnet' is not a backend"),
         (["course", "--seed", "one"], {}, "invalid int value: 'one'"),
+        (["course", "--seed", "-1"], {}, "--seed -1: a seed must be in 0 .. 2**32 - 1"),
+        (["course", "--seed", "0", "4294967296"], {}, "--seed 4294967296: a seed must be in"),
         (["seed-cache", "/no/such/folder"], {}, "/no/such/folder: no such folder"),
         (["frobnicate"], {}, "invalid choice: 'frobnicate'"),
     ],

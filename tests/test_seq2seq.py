@@ -204,7 +204,7 @@ def test_scheduled_sampling_mixes_true_and_predicted_inputs():
         )
     # Ratio 0.0: every input after <start> is the first pass's own guess.
     sampled.teacher_forcing_ratio.assign(0.0)
-    guesses = teacher_forced.argmax(axis=-1).astype("int32")
+    guesses = (teacher_forced[..., 1:].argmax(axis=-1) + 1).astype("int32")  # never padding
     own = np.concatenate([decoder_input[:, :1], guesses[:, :-1]], axis=1)
     np.testing.assert_allclose(
         ops.convert_to_numpy(sampled([source, decoder_input], training=True)),
@@ -212,6 +212,26 @@ def test_scheduled_sampling_mixes_true_and_predicted_inputs():
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+def test_scheduled_sampling_keeps_the_loss_on_the_real_target_steps():
+    # Guesses fed at padded steps would mark them real, and their targets (padding) would
+    # count in the loss; a guessed 0 at a real step would drop it.
+    m = models(seed=3)
+    source, decoder_input, target = dates_like_batch(steps=5)
+    decoder_input[:4, 3:], target[:4, 2:] = 0, 0  # short outputs: <end> at step 2, padding after
+    target[:4, 2] = END
+    sampled = seq2seq.ScheduledSampling(m.training, seed=0)
+    sampled.teacher_forcing_ratio.assign(0.0)
+    probabilities = sampled([source, decoder_input], training=True)  # (batch, steps, vocabulary)
+    picked = np.take_along_axis(ops.convert_to_numpy(probabilities), target[..., None], -1)[..., 0]
+    real = decoder_input != 0
+    masked = float(-np.log(picked[real]).mean())  # the mean over the real target steps only
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    np.testing.assert_allclose(float(loss(target, probabilities)), masked, rtol=1e-5)
+    # Whatever the targets at padded steps hold, the loss is the same.
+    other = np.where(real, target, 3).astype("int32")
+    np.testing.assert_allclose(float(loss(other, probabilities)), masked, rtol=1e-5)
 
 
 def test_teacher_forcing_schedule_falls_linearly_then_holds():
@@ -245,6 +265,19 @@ def test_continuation_accuracy_feeds_the_prefix_then_its_own_outputs():
         expected = np.mean(np.stack(written, 1)[:, position + 1 :] == target[:, position + 1 :], 1)
         accuracy = seq2seq.continuation_accuracy(m, source, target, position, START, fed)
         np.testing.assert_array_equal(accuracy, expected)
+
+
+def test_zero_steps_and_a_prefix_with_nothing_after_it():
+    m = models()
+    source, _, target = dates_like_batch()
+    ids, log_probability, attention = seq2seq.greedy_decode(m, source, 0, START, END)
+    beam_ids, beam_log_probability = seq2seq.beam_search(m, source, 0, 2, START, END)
+    assert ids.shape == beam_ids.shape == (len(source), 0)
+    assert attention.shape == (len(source), 0, source.shape[1])
+    np.testing.assert_array_equal(log_probability, beam_log_probability)  # zeros
+    for position in (target.shape[1] - 1, -1):
+        with pytest.raises(ValueError, match="position"):
+            seq2seq.continuation_accuracy(m, source, target, position, START)
 
 
 def test_top_k_is_a_stable_argsort_cut_to_k():

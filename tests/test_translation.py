@@ -1,5 +1,7 @@
 """lstmkit.translation: tokens, pairs, the two baselines, and BLEU from per-sentence counts."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sacrebleu
@@ -64,6 +66,21 @@ def test_translation_memory_returns_the_most_similar_training_sentence():
     assert memory.translate("i love dogs") == "me encantan los perros ."
     assert memory.translate("where is mary ?") == "¿ dónde está tom ?"
     assert memory.translate("nothing shared") == " ".join(PAIRS[0][1])
+
+
+def test_translation_memory_passes_over_a_sentence_of_words_in_every_pair():
+    # "hi ." is in every pair: idf 0 on both words, norm 0; 0 / 0 would be nan, and argmax
+    # would return that pair for every query.
+    pairs = [
+        (["hi", "."], ["hola", "."]),
+        (["hi", "tom", "."], ["hola", "tom", "."]),
+        (["hi", "mary", "."], ["hola", "mary", "."]),
+    ]
+    memory = translation.TranslationMemory(pairs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert memory.translate("hi tom .") == "hola tom ."
+        assert memory.translate("hi mary .") == "hola mary ."
 
 
 def test_corpus_bleu_from_counts_equals_sacrebleu():
