@@ -11,6 +11,7 @@ predicts. It ends with one line:
     KERAS_BACKEND=jax python benchmarks/char_lm.py                  # the full-size run
     KERAS_BACKEND=torch python benchmarks/char_lm.py --minutes 2 --seed 1
     KERAS_BACKEND=tensorflow python benchmarks/char_lm.py --text full   # the whole split
+    KERAS_BACKEND=torch python benchmarks/char_lm.py --set output_dropout=0.35  # other settings
 
 Text: the Tatoeba English training split (`load_char_corpus("tatoeba_english")`), its
 first `--text` characters (`300k`, `1m`, a number, or `full`: all 2,735,633); held out:
@@ -26,6 +27,7 @@ TF_ENABLE_ONEDNN_OPTS=0 (as the test suite sets it) this model trains about half
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -55,6 +57,24 @@ def text_size(value):
         ) from None
 
 
+def setting(value):
+    name, _, number = value.partition("=")
+    fields = {field.name: field.type for field in dataclasses.fields(char_lm.CharModelSettings)}
+    if name not in fields or name in ("train_characters", "minutes") or not number:
+        raise argparse.ArgumentTypeError(
+            f"--set takes NAME=VALUE with NAME one of "
+            f"{', '.join(n for n in fields if n not in ('train_characters', 'minutes'))}"
+            f" (--text and --minutes set the others), received {value!r}"
+        )
+    convert = int if fields[name] in (int, "int") else float
+    try:
+        return name, convert(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--set {name} takes a number, received {number!r}"
+        ) from None
+
+
 def orders_beaten(bits, ladder):
     beaten = [n for n, b in ladder.items() if bits < b]
     return f"below orders 1-{max(beaten)}" if beaten else "below no order"
@@ -67,8 +87,16 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text", type=text_size, default=settings.train_characters)
     parser.add_argument("--every", type=float, default=60.0, help="seconds between evaluations")
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one of char_lm.FULL_SIZE's settings, e.g. --set output_dropout=0.3",
+    )
     args = parser.parse_args()
-    settings = settings.replace(train_characters=args.text, minutes=args.minutes)
+    settings = settings.replace(train_characters=args.text, minutes=args.minutes, **dict(args.set))
 
     corpus = load_char_corpus("tatoeba_english")
     vocabulary_size = len(corpus.vocabulary)
