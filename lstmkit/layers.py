@@ -324,6 +324,19 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         return {**super().get_config(), **config}
 
 
+def _loop_options(layer, sequences, mask):
+    """The keyword arguments of Keras's backend loop (and `_loop_in_python`) for `layer`'s
+    settings: `sequences` is `(batch, time, features)`, `mask` as the loop takes it."""
+    return dict(
+        go_backwards=layer.go_backwards,
+        mask=mask,
+        unroll=layer.unroll,
+        input_length=sequences.shape[1],
+        zero_output_for_mask=layer.zero_output_for_mask,
+        return_all_outputs=layer.return_sequences,
+    )
+
+
 def _loop_in_python(
     step,
     inputs,
@@ -636,14 +649,7 @@ class LSTM(CarriedState, keras.layers.RNN):
         # fastest on each kind of backend (benchmarks/lstm_speed.py measures it).
         # RNN.call has drawn the dropout masks already (one per sequence).
         cell = self.cell
-        options = dict(
-            go_backwards=self.go_backwards,
-            mask=mask,
-            unroll=self.unroll,
-            input_length=sequences.shape[1],
-            zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
-        )
+        options = _loop_options(self, sequences, mask)
         if keras.backend.backend() != "torch":
             # Traced backends (a while_loop on TensorFlow, a scan on JAX): the
             # whole step, `x_t W + h U + b`, inside the loop. Keras's backend

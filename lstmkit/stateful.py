@@ -32,7 +32,7 @@ import keras
 from keras import activations, ops
 from keras.src.backend import rnn as _keras_rnn_loop
 
-from lstmkit.layers import CarriedState, _float64_tanh, _loop_in_python
+from lstmkit.layers import CarriedState, _float64_tanh, _loop_in_python, _loop_options
 
 
 @keras.saving.register_keras_serializable(package="lstmkit")
@@ -126,15 +126,10 @@ def _float64_step(cell, training):
     kernels = ops.split(cell.kernel, 3, axis=-1)  # [z | r | h], (features, units) each
     recurrent_kernels = ops.split(cell.recurrent_kernel, 3, axis=-1)  # (units, units) each
     input_bias = recurrent_bias = None
-    if cell.use_bias:
-        input_bias, recurrent_bias = (
-            (cell.bias[0], cell.bias[1])
-            if cell.reset_after
-            else (
-                cell.bias,
-                None,
-            )
-        )
+    if cell.use_bias and cell.reset_after:  # a bias for x W and one for h U: (2, 3 * units)
+        input_bias, recurrent_bias = cell.bias[0], cell.bias[1]
+    elif cell.use_bias:  # one bias: (3 * units,)
+        input_bias = cell.bias
 
     def gru_step(inputs, states):
         h_prev = states[0]  # (batch, units)
@@ -178,15 +173,7 @@ def _float64_loop(layer, sequences, initial_state, mask, training):
     if not isinstance(initial_state, (list, tuple)):
         initial_state = [initial_state]
     return _keras_rnn_loop(
-        step,
-        sequences,
-        list(initial_state),
-        go_backwards=layer.go_backwards,
-        mask=mask,
-        unroll=layer.unroll,
-        input_length=sequences.shape[1],
-        zero_output_for_mask=layer.zero_output_for_mask,
-        return_all_outputs=layer.return_sequences,
+        step, sequences, list(initial_state), **_loop_options(layer, sequences, mask)
     )
 
 
@@ -212,9 +199,6 @@ def _cell_loop_in_python(layer, sequences, initial_state, mask, training, step=N
         step,
         ops.transpose(sequences, (1, 0, 2)),  # (time, batch, features)
         list(initial_state),
-        go_backwards=layer.go_backwards,
-        mask=mask,
-        zero_output_for_mask=layer.zero_output_for_mask,
-        return_all_outputs=layer.return_sequences,
+        **_loop_options(layer, sequences, mask),
     )
     return last_output, ops.transpose(outputs, (1, 0, 2)), states  # (batch, time, units)

@@ -229,7 +229,7 @@ def paired_bootstrap(
         resampled_a = np.array([float(statistic(a[draw])) for draw in draws])
         resampled_b = np.array([float(statistic(b[draw])) for draw in draws])
     if relative:
-        _check_ratio([value_a, *resampled_a], [value_b, *resampled_b])
+        _check_ratio(resampled_a, resampled_b)  # the point values: in _compare below
         changes = resampled_a / resampled_b
     else:
         changes = resampled_a - resampled_b
