@@ -188,7 +188,9 @@ def fit_and_score(model, optimizer, splits, epochs, batch_size, label, callbacks
         callbacks=[*callbacks, lstmkit.callbacks.ProgressLine(label)],
     )
     x_test, y_test = splits["test"]
-    predictions = ops.convert_to_numpy(model.predict_on_batch(x_test))  # (test_size, 1)
+    # A plain call, not predict_on_batch: on TensorFlow each new model's predict function is
+    # traced anew, and a lesson that scores several models gets retracing warnings.
+    predictions = ops.convert_to_numpy(model(x_test, training=False))  # (test_size, 1)
     test_errors = np.square(predictions.astype("float64") - y_test).ravel()  # (test_size,)
     return {
         "history": history.history,
