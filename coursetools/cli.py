@@ -56,7 +56,11 @@ def parser():
     )
     test = sub.add_parser("test", help="lint, then pytest over tests/ on each backend in turn")
     test.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
-    test.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
+    test.add_argument(
+        "pytest_args",
+        nargs="*",
+        help="passed on to both pytest runs, the library and the course (after --)",
+    )
     sub.add_parser("setup", help="create or update .venv, its Jupyter kernels and mermaid.js")
     seed = sub.add_parser("seed-cache", help="copy dataset files from FOLDER into the Keras cache")
     seed.add_argument("folder")

@@ -1,8 +1,10 @@
 """`run.py test`: ruff over everything, then pytest over tests/ once per backend.
 
-Each backend runs in its own pytest process (Keras fixes the backend when it is first
-imported); tests/test_course.py executes the notebooks there, `LSTMKIT_TEST_WORKERS` at a
-time. Prints pass/fail counts and seconds per backend, and ends with one line of totals.
+Each backend runs in pytest processes of its own (Keras fixes the backend when it is first
+imported): first the library tests, spread over one single-threaded pytest-xdist worker per
+core (most are small models, which a second thread barely speeds up); then
+tests/test_course.py, which executes the notebooks `LSTMKIT_TEST_WORKERS` at a time. Prints
+pass/fail counts and seconds per backend, and ends with one line of totals.
 """
 
 import os
@@ -13,9 +15,14 @@ import tempfile
 import time
 
 from coursetools.environment import QUIET_TF, ROOT
+from coursetools.execute import ONE_THREAD
 
 LINTED = ["lstmkit", "coursetools", "tests", "benchmarks", "course", "run.py"]
 FIGURES_ENV = "LSTMKIT_FIGURES"  # set by the course runner; a test must not inherit it
+COURSE_TESTS = "tests/test_course.py"  # the notebooks: a process of their own (see its Batch)
+NO_TESTS_COLLECTED = 5  # pytest's exit code when a -k or path selects nothing in a part
+# XLA reads no thread variable; these keep each library worker's JAX on one thread.
+ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def pytest_counts(output):
@@ -38,26 +45,45 @@ def lint():
     return check.returncode == 0 and formatting.returncode == 0
 
 
+def pytest_parts(pytest_args=(), workers=None):
+    """The two pytest commands of one backend, as `(command, extra environment)`: the
+    library tests over `workers` single-threaded xdist workers, then the course."""
+    workers = workers or min(os.cpu_count() or 1, 2)
+    base = [sys.executable, "-m", "pytest", "-q", "-rfEs", "--durations=5", *pytest_args]
+    one_thread = dict(ONE_THREAD, XLA_FLAGS=os.environ.get("XLA_FLAGS", ONE_THREAD_XLA))
+    library = [*base, "tests", f"--ignore={COURSE_TESTS}", "-n", str(workers)]
+    return [(library, one_thread), ([*base, COURSE_TESTS], {})]
+
+
 def run_pytest(backend, pytest_args=()):
     """pytest over tests/ with KERAS_BACKEND=backend, its output shown as it comes;
-    returns `(exit code, counts, seconds)`."""
-    env = dict(os.environ, KERAS_BACKEND=backend, **QUIET_TF)
-    env.pop(FIGURES_ENV, None)
-    command = [sys.executable, "-m", "pytest", "tests", "-q", "-rfEs", "--durations=5"]
-    command += list(pytest_args)
-    print(f"\n== {backend}: {' '.join(command[2:])}", flush=True)
-    start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for line in process.stdout:
-            sys.stdout.write(line)
-            log.write(line)
-        process.wait()
-        log.seek(0)
-        counts = pytest_counts(log.read())
-    return process.returncode, counts, time.perf_counter() - start
+    returns `(exit code, counts, seconds)` summed over the library and course parts."""
+    start, code, counts = time.perf_counter(), 0, {}
+    for command, extra in pytest_parts(pytest_args):
+        env = dict(os.environ, KERAS_BACKEND=backend, **QUIET_TF, **extra)
+        env.pop(FIGURES_ENV, None)
+        print(f"\n== {backend}: {' '.join(command[2:])}", flush=True)
+        with tempfile.TemporaryFile("w+") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for line in process.stdout:
+                sys.stdout.write(line)
+                log.write(line)
+            process.wait()
+            log.seek(0)
+            for word, number in pytest_counts(log.read()).items():
+                counts[word] = counts.get(word, 0) + number
+        if process.returncode not in (0, NO_TESTS_COLLECTED):
+            code = process.returncode
+    if not counts:  # neither part selected a test
+        code = NO_TESTS_COLLECTED
+    return code, counts, time.perf_counter() - start
 
 
 def _counts_text(counts):
