@@ -300,7 +300,7 @@ def spread(
         high=high,
         relative=relative,
         higher_is_better=higher_is_better,
-        method="range over the runs",
+        method=f"range over the {unit}",
         count=a.shape[0],
         unit=unit,
         percent=percent,
