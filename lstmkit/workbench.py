@@ -6,6 +6,7 @@
     RecurrentKernelSteps    a callback that keeps the recurrent kernel after every step
     noisy_adding_splits     a small training set with noisy targets, clean validation and test
     fit_and_score           one training run: its history and its per-example test errors
+    squared_errors          a model's squared error on each example of a split
     zero_gradient_fraction  the share of a layer's gradient entries that are exactly zero
 
 The lesson shows what each does and why; its exercises' worked solutions call the same
@@ -187,17 +188,37 @@ def fit_and_score(model, optimizer, splits, epochs, batch_size, label, callbacks
         verbose=0,
         callbacks=[*callbacks, lstmkit.callbacks.ProgressLine(label)],
     )
-    x_test, y_test = splits["test"]
-    # A plain call, not predict_on_batch: on TensorFlow each new model's predict function is
-    # traced anew, and a lesson that scores several models gets retracing warnings.
-    predictions = ops.convert_to_numpy(model(x_test, training=False))  # (test_size, 1)
-    test_errors = np.square(predictions.astype("float64") - y_test).ravel()  # (test_size,)
+    errors = squared_errors(model, *splits["test"])  # (test_size,)
     return {
         "history": history.history,
-        "test_errors": test_errors,
-        "test": float(test_errors.mean()),
+        "test_errors": errors,
+        "test": float(errors.mean()),
         "model": model,
     }
+
+
+def squared_errors(model, x, y, weights=None):
+    """The squared error of `model` on each example of `(x, y)`, in float64.
+
+    Args:
+        model: A model with one output per example.
+        x, y: The examples, `(examples, steps, 2)` and `(examples, 1)`.
+        weights: Optional weights (as `get_weights` returns) to score instead of the
+            model's own; the model's own are put back afterwards.
+
+    Returns:
+        A NumPy array `(examples,)`.
+    """
+    own = None
+    if weights is not None:
+        own = model.get_weights()
+        model.set_weights(weights)
+    # A plain call, not predict_on_batch: on TensorFlow each new model's predict function is
+    # traced anew, and a lesson that scores several models gets retracing warnings.
+    predictions = ops.convert_to_numpy(model(x, training=False))  # (examples, 1)
+    if own is not None:
+        model.set_weights(own)
+    return np.square(predictions.astype("float64") - y).ravel()  # (examples,)
 
 
 def zero_gradient_fraction(model, x, y, layer_name, loss_weight=1.0, loss_scale=1.0):

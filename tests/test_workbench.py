@@ -113,6 +113,22 @@ def test_fit_and_score_returns_per_example_test_errors():
     assert run["test"] == pytest.approx(evaluated, rel=1e-4)
 
 
+def test_squared_errors_score_other_weights_and_keep_the_model_s_own():
+    keras.utils.set_random_seed(0)
+    x, y = make_adding_problem(6, length=4, seed=0)
+    model = workbench.adding_model(4, length=4)
+    own = model.get_weights()
+    other = [w + 0.1 for w in own]
+    with_own = workbench.squared_errors(model, x, y)
+    with_other = workbench.squared_errors(model, x, y, weights=other)
+    assert with_own.shape == (6,) and with_own.dtype == np.float64
+    assert not np.allclose(with_own, with_other)
+    for kept, before in zip(model.get_weights(), own):
+        np.testing.assert_array_equal(kept, before)
+    model.set_weights(other)
+    np.testing.assert_allclose(workbench.squared_errors(model, x, y), with_other, rtol=1e-6)
+
+
 def test_zero_gradient_fraction_sees_float16_underflow_and_loss_scaling(float32_policy):
     keras.utils.set_random_seed(0)
     x, y = make_adding_problem(16, length=6, seed=0)
