@@ -52,7 +52,9 @@ def parser():
     )
     course.add_argument("--cell-timeout", type=int, default=900, metavar="SECONDS")
     course.add_argument(
-        "--workers", type=int, help="notebooks at once (default: the cores this process may use)"
+        "--workers",
+        type=int,
+        help="notebooks at once (default: the cores this process may use, at most 2)",
     )
     test = sub.add_parser("test", help="lint, then pytest over tests/ on each backend in turn")
     test.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))

@@ -21,13 +21,6 @@ DEFAULT_OUT = notebooks.ROOT / "build"
 ALONE_PREFIXES = ("11_",)  # lessons that time things: run by themselves, with every thread
 
 
-def available_cores():
-    try:
-        return len(os.sched_getaffinity(0))  # what `taskset` or a container allows
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def main(args):
     """The `course` command, from arguments `coursetools.cli.parse` checked."""
     data = args.data or os.environ.get("LSTMKIT_DATA_MIRROR")
@@ -112,7 +105,7 @@ def run(
         print(f"No notebooks to run in {course_folder}: nothing was executed.")
         return 1
     paths = notebooks.with_solutions(lessons)
-    workers = workers or min(available_cores(), 2)
+    workers = workers or execute.default_workers()
     if data:
         seed_data(data, backends[0])
     course_dir = Path(out, "course")

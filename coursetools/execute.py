@@ -16,6 +16,21 @@ from pathlib import Path
 FIGURES_ENV = "LSTMKIT_FIGURES"  # lstmkit.report.FIGURES_ENV (not imported: no Keras here)
 SEED_LINE = re.compile(r"^(?P<head>[ \t]*SEED[ \t]*=[ \t]*)\d+\b", re.MULTILINE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MOST_KERNELS = 2  # the most kernels at once by default: what the course's times were measured with
+
+
+def available_cores():
+    """The cores this process may use (what `taskset` or a container allows)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def default_workers():
+    """How many one-threaded kernels (or test workers) run at once unless told: one per core
+    this process may use, at most `MOST_KERNELS`."""
+    return min(available_cores(), MOST_KERNELS)
 
 
 @dataclasses.dataclass

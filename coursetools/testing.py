@@ -15,7 +15,7 @@ import tempfile
 import time
 
 from coursetools.environment import QUIET_TF, ROOT
-from coursetools.execute import ONE_THREAD
+from coursetools.execute import ONE_THREAD, default_workers
 
 LINTED = ["lstmkit", "coursetools", "tests", "benchmarks", "course", "run.py"]
 FIGURES_ENV = "LSTMKIT_FIGURES"  # set by the course runner; a test must not inherit it
@@ -48,7 +48,7 @@ def lint():
 def pytest_parts(pytest_args=(), workers=None):
     """The two pytest commands of one backend, as `(command, extra environment)`: the
     library tests over `workers` single-threaded xdist workers, then the course."""
-    workers = workers or min(os.cpu_count() or 1, 2)
+    workers = workers or default_workers()
     base = [sys.executable, "-m", "pytest", "-q", "-rfEs", "--durations=5", *pytest_args]
     one_thread = dict(ONE_THREAD, XLA_FLAGS=os.environ.get("XLA_FLAGS", ONE_THREAD_XLA))
     library = [*base, "tests", f"--ignore={COURSE_TESTS}", "-n", str(workers)]

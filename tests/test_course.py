@@ -24,8 +24,8 @@ LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((COURSE / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 NOTEBOOKS = LESSONS + SOLUTIONS
 OUT = ROOT / "build" / "test" / keras.backend.backend()
-# Kernels at once (one thread each): LSTMKIT_TEST_WORKERS, default the machine's cores.
-WORKERS = int(os.environ.get("LSTMKIT_TEST_WORKERS", min(os.cpu_count() or 1, 2)))
+# Kernels at once (one thread each): LSTMKIT_TEST_WORKERS, default one per core, at most two.
+WORKERS = int(os.environ.get("LSTMKIT_TEST_WORKERS", execute.default_workers()))
 # Lessons that time things run alone, after the rest, with every thread.
 # Lessons whose asserts are about learning: each records its checks with report.check.
 LEARNING_CLAIMS = ("02", "03", "04", "05", "06", "07", "08", "09", "10")
