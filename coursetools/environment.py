@@ -104,6 +104,13 @@ def _within(path, folder):
         return False
 
 
+def linked_to_another_checkout(venv, probe, root=ROOT):
+    """Whether `venv` is a symlink to an environment that imports lstmkit from another
+    checkout: recreating it (`venv --clear` through the link) would wipe that checkout's."""
+    origin = probe.get("lstmkit")
+    return Path(venv).is_symlink() and bool(origin) and not _within(origin, Path(root) / "lstmkit")
+
+
 def plan_setup(
     venv_exists,
     probe,
@@ -307,6 +314,13 @@ def ensure(python_ok, python_text, venv=VENV, root=ROOT, with_mermaid=False):
     actions, reason = plan_setup(
         Path(venv).exists(), probe, marker_current, missing, root, python_ok, python_text
     )
+    if "recreate" in actions and linked_to_another_checkout(venv, probe, root):
+        sys.exit(
+            f"{venv} is a link to {Path(venv).resolve()}, the environment of another checkout "
+            f"({Path(probe['lstmkit']).parent.parent}); recreating it here would clear that "
+            f"one's. Remove the link (`rm {venv}`) and run again: this checkout gets a .venv "
+            "of its own."
+        )
     if actions:
         print(f"Setting up {venv}: {reason}{'' if reason.endswith('?') else '.'}", flush=True)
     if "create" in actions or "recreate" in actions:

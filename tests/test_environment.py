@@ -299,3 +299,19 @@ def test_setup_installed_mermaid_in_this_venv():
         pytest.skip("no npm here: the set-up could not fetch mermaid.js (the site shows sources)")
     assert script is not None, "run `python3 run.py setup` (it fetches mermaid with npm)"
     assert script.stat().st_size > 1_000_000
+
+
+def test_a_venv_linked_to_another_checkout_is_not_recreated_through_the_link(tmp_path):
+    other, here = tmp_path / "other-checkout", tmp_path / "this-checkout"
+    (other / ".venv").mkdir(parents=True)
+    (other / "lstmkit").mkdir()
+    here.mkdir()
+    (here / ".venv").symlink_to(other / ".venv")
+    probe = {"runs": True, "lstmkit": str(other / "lstmkit" / "__init__.py")}
+    assert environment.linked_to_another_checkout(here / ".venv", probe, root=here)
+    assert not environment.linked_to_another_checkout(other / ".venv", probe, root=other)
+    (here / "own-venv").mkdir()
+    (here / ".venv").unlink()
+    (here / ".venv").symlink_to(here / "own-venv")  # a link to a folder of its own
+    own = {"runs": True, "lstmkit": str(here / "lstmkit" / "__init__.py")}
+    assert not environment.linked_to_another_checkout(here / ".venv", own, root=here)
