@@ -20,6 +20,9 @@ compute from the run's own scores:
   timing rounds, corpus BLEU from per-sentence counts).
 - `spread` is for a handful of paired units (seeds): the interval is the range the
   per-unit differences (or ratios) cover, so "beats" means every unit agrees.
+- `signed_rank` is for a few more runs (5 or more): the exact signed-rank (Wilcoxon)
+  interval of the per-run difference, so one run that goes the other way by a little does
+  not undo a clear gain; `signed_rank_chance` says how often it says "beats" by luck.
 
 The verdict is "beats" when the whole interval favours the first model by more than
 `margin`, "loses to" when it favours the second, and "ties" otherwise: no difference this
@@ -27,6 +30,8 @@ run can tell apart from its own noise, not a proof that the two are equal.
 """
 
 import dataclasses
+import fractions
+import itertools
 import numbers
 
 import numpy as np
@@ -302,6 +307,133 @@ def spread(
         higher_is_better=higher_is_better,
         method=f"range over the {unit}",
         count=a.shape[0],
+        unit=unit,
+        percent=percent,
+        digits=digits,
+        values_are="medians",
+    )
+
+
+def _signed_rank_counts(runs):
+    """How many of the 2^runs sign patterns give each positive-rank sum, cumulated.
+
+    Under "no difference" each of the `runs` ranks is positive or negative with chance 1/2,
+    independently; the patterns whose positive ranks sum to `s` are counted one rank at a
+    time. Returns `counts[s]`: the patterns whose sum is at most `s`, for s = 0 .. the
+    largest sum runs (runs + 1) / 2.
+    """
+    largest = runs * (runs + 1) // 2
+    patterns = [1] + [0] * largest  # patterns[s]: sign patterns whose positive ranks sum to s
+    for rank in range(1, runs + 1):
+        patterns = [
+            count + (patterns[s - rank] if s >= rank else 0) for s, count in enumerate(patterns)
+        ]
+    return list(itertools.accumulate(patterns))
+
+
+def signed_rank_chance(runs, confidence=0.9):
+    """The chance that `signed_rank` over `runs` runs says "beats" for two procedures whose
+    runs are exchangeable (a given one of the two, judged better by luck alone), as a
+    `fractions.Fraction`: 3/64 for 6 runs at `confidence=0.9`; `(1 - coverage) / 2`.
+
+    Raises `ValueError` when `runs` are too few for `confidence`: when even every run
+    agreeing is more likely than `(1 - confidence) / 2`.
+    """
+    if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 2:
+        raise ValueError(f"Argument `runs` must be an int >= 2, received {runs!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"Argument `confidence` must be in (0, 1), received {confidence}.")
+    counts = _signed_rank_counts(runs)
+    allowed = [
+        fractions.Fraction(count, 2**runs)
+        for count in counts
+        if fractions.Fraction(count, 2**runs) <= (1 - confidence) / 2
+    ]
+    if not allowed:
+        raise ValueError(
+            f"{runs} runs are too few for a {confidence * 100:g} % signed-rank interval: "
+            f"every run agreeing has chance 1/{2**runs} on its own; use more runs or `spread`."
+        )
+    return allowed[-1]
+
+
+def signed_rank(
+    values_a,
+    values_b,
+    *,
+    names=("A", "B"),
+    metric="score",
+    unit="seeds",
+    relative=False,
+    higher_is_better=True,
+    confidence=0.9,
+    margin=0.0,
+    percent=False,
+    digits=3,
+):
+    """Compares two models over paired runs (seeds) by the signed-rank (Wilcoxon) interval.
+
+    Entry `i` of both arrays comes from the same seed. The estimate is the Hodges-Lehmann
+    estimate of the per-run difference: the median of the averages of every pair of
+    per-run differences (each with itself included). The interval runs from the `k`-th
+    smallest to the `k`-th largest of those averages, with `k` the largest for which the
+    exact signed-rank test keeps the interval's coverage at least `confidence`. Unlike
+    `spread`, one run that goes the other way by a little does not undo a clear gain; unlike
+    a t interval, it assumes no bell curve, only that a difference of zero is as likely to
+    come out positive as negative.
+
+    "Beats" at this interval is the one-sided signed-rank test at level
+    `(1 - coverage) / 2`: for two procedures whose runs are exchangeable, a given one is
+    judged better by chance that often (`signed_rank_chance`: 3/64 for 6 runs at 0.9,
+    where the coverage is 90.6 %).
+
+    Args:
+        values_a, values_b: One number per run for each model, paired.
+        confidence: The least coverage wanted; the interval's coverage is the smallest the
+            exact test offers at or above it. Too few runs for it raise `ValueError` (at
+            0.9, fewer than 5).
+        names, metric, unit, relative, higher_is_better, margin, percent, digits: As for
+            `paired_bootstrap`. With `relative=True` the per-run differences are those of
+            the logarithms, and the estimate and interval are ratios.
+
+    Returns:
+        A `Verdict`; its values are the medians over the runs.
+    """
+    _check_common(names, confidence, margin)
+    a, b = _paired_arrays(values_a, values_b, minimum=2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError("`signed_rank` takes one number per run: 1-D arrays.")
+    if relative:
+        _check_ratio(a, b)
+        if np.any(a == 0):
+            raise ValueError("A ratio over runs needs every first value to be non-zero.")
+        changes = np.log(a) - np.log(b)  # (runs,)
+    else:
+        changes = a - b  # (runs,)
+    runs = changes.shape[0]
+    chance = signed_rank_chance(runs, confidence)
+    # Leave out the k - 1 smallest and the k - 1 largest pair averages, where a positive-rank
+    # sum of at most k - 1 has chance `chance`.
+    outside = _signed_rank_counts(runs).index(chance * 2**runs) + 1  # k - 1
+    first, second = np.triu_indices(runs)
+    pair_averages = np.sort((changes[first] + changes[second]) / 2)  # (runs (runs + 1) / 2,)
+    low, high = pair_averages[outside - 1], pair_averages[-outside]
+    estimate = float(np.median(pair_averages))
+    if relative:
+        low, high, estimate = np.exp(low), np.exp(high), np.exp(estimate)
+    return Verdict(
+        word=_judge(low, high, relative, higher_is_better, margin),
+        names=tuple(names),
+        metric=metric,
+        value_a=float(np.median(a)),
+        value_b=float(np.median(b)),
+        estimate=float(estimate),
+        low=float(low),
+        high=float(high),
+        relative=relative,
+        higher_is_better=higher_is_better,
+        method=f"{float(1 - 2 * chance) * 100:.1f} % signed-rank interval over the {unit}",
+        count=runs,
         unit=unit,
         percent=percent,
         digits=digits,

@@ -1,8 +1,12 @@
 """lstmkit.verdict: the verdict word follows the interval, the sentence shows the numbers."""
 
+import fractions
+import itertools
+
 import numpy as np
 import pytest
 
+from lstmkit import verdict as verdict_module
 from lstmkit.verdict import Verdict, paired_bootstrap, spread
 
 
@@ -130,3 +134,47 @@ def test_numpy_integers_are_accepted_for_resamples():
     assert paired_bootstrap(a, b, resamples=np.int64(1000)) == expected
     with pytest.raises(ValueError, match="resamples"):
         paired_bootstrap(a, b, resamples=True)
+
+
+def test_signed_rank_counts_match_every_sign_pattern():
+    # The exact null distribution, against brute force over all 2^runs sign patterns.
+    for runs in range(2, 9):
+        sums = [
+            sum(rank for rank, positive in zip(range(1, runs + 1), signs) if positive)
+            for signs in itertools.product([False, True], repeat=runs)
+        ]
+        counts = verdict_module._signed_rank_counts(runs)
+        assert counts == [sum(s <= bound for s in sums) for bound in range(len(counts))]
+
+
+def test_signed_rank_beats_exactly_when_the_one_sided_wilcoxon_test_rejects():
+    # The reference: scipy's exact signed-rank test, at the interval's own level.
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(0)
+    chance = float(verdict_module.signed_rank_chance(6))
+    for _ in range(300):
+        changes = rng.normal(rng.normal(0, 1), 1, size=6)
+        result = verdict_module.signed_rank(changes, np.zeros(6))
+        p_value = stats.wilcoxon(changes, alternative="greater", method="exact").pvalue
+        assert (result.word == "beats") == (p_value <= chance + 1e-12), (changes, p_value)
+
+
+def test_signed_rank_survives_one_small_reversal_that_spread_does_not():
+    changes = np.array([0.003, -0.01, -0.02, -0.05, -0.1, -0.129])  # lower is better
+    zeros = np.zeros(6)
+    assert verdict_module.spread(changes, zeros, higher_is_better=False).word == "ties"
+    result = verdict_module.signed_rank(changes, zeros, higher_is_better=False)
+    assert result.word == "beats", result
+    assert result.method == "90.6 % signed-rank interval over the seeds"
+    assert verdict_module.signed_rank_chance(6) == fractions.Fraction(3, 64)
+    # Two reversals, or the same values on both sides, are not a gain.
+    changes[1] = 0.01
+    assert verdict_module.signed_rank(changes, zeros, higher_is_better=False).word == "ties"
+    assert verdict_module.signed_rank(zeros, zeros).word == "ties"
+
+
+def test_signed_rank_relative_reads_ratios_and_refuses_too_few_runs():
+    result = verdict_module.signed_rank([2.0, 2.1, 1.9, 2.2, 2.05], [1.0] * 5, relative=True)
+    assert result.word == "beats" and 1.9 <= result.low <= result.high <= 2.2, result
+    with pytest.raises(ValueError, match="too few"):
+        verdict_module.signed_rank([1, 2, 3, 4], [0, 0, 0, 0])
