@@ -5,6 +5,7 @@
     train                  fits as the lesson does: AdamW, one cycle, state zeroed every epoch
     gate_input_spread      how much each token's input term e W differs across the vocabulary
     accuracy_by_position   validation accuracy at each position of the windows
+    one_token_ceiling      the best accuracy at position 0 of any model that read one token
 
 The lesson writes each of these in its own cells, to teach them, and checks that
 `build_model` here builds the same layers; its exercises' worked solutions call these, so
@@ -128,3 +129,17 @@ def accuracy_by_position(model, x, y, batch_size=64):
     reset_states(model)
     logits = model.predict(x, batch_size=batch_size, verbose=0)  # (windows, time, vocabulary)
     return (np.asarray(logits).argmax(axis=-1) == y).mean(axis=0)  # (time,)
+
+
+def one_token_ceiling(x, y, vocabulary_size):
+    """The best accuracy any model that has read only the first token of each window can
+    score at position 0: for each first token, the most frequent next token among these
+    very windows (an oracle, fit on the answers it is scored on).
+
+    Args:
+        x, y: int `(windows, time)` token ids, read and next.
+        vocabulary_size: The number of token ids.
+    """
+    pairs = np.zeros((vocabulary_size, vocabulary_size))  # (token read, token next): counts
+    np.add.at(pairs, (np.asarray(x)[:, 0], np.asarray(y)[:, 0]), 1)
+    return float(pairs.max(axis=1).sum() / len(x))

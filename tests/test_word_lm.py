@@ -1,5 +1,7 @@
 """lstmkit.word_lm: lesson 05's Human Numbers models, schedule, training and measurements."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -78,3 +80,16 @@ def test_train_learns_a_count_and_accuracy_by_position_agrees_with_fit():
     assert by_position.shape == (4,)
     # Validation reads the windows in order from a zeroed state, as accuracy_by_position does.
     assert by_position.mean() == pytest.approx(history["val_accuracy"][-1], abs=1e-6)
+
+
+def test_one_token_ceiling_is_the_best_any_first_token_lookup_scores():
+    # First tokens 0, 0, 0, 1: after 0 the next token is 2, 2, 3; after 1 it is 3.
+    x = np.array([[0, 5], [0, 5], [0, 5], [1, 5]])
+    y = np.array([[2, 0], [2, 0], [3, 0], [3, 0]])
+    assert word_lm.one_token_ceiling(x, y, vocabulary_size=6) == pytest.approx(3 / 4)
+    # No lookup of the first token does better: try every one.
+    best = max(
+        np.mean([table[first] == after for first, after in zip(x[:, 0], y[:, 0])])
+        for table in itertools.product(range(6), repeat=2)
+    )
+    assert best == pytest.approx(3 / 4)
