@@ -156,7 +156,7 @@ def measure(cases, rounds, warmup):
         # An untimed step opens each turn and each round starts one contender further
         # along, so no contender is the one that always follows another's step.
         timing = compare.time_in_turns(
-            contenders, rounds, steps_per_round=1, untimed_steps=1, rotate=True
+            contenders, rounds, steps_per_round=1, untimed_steps=1, balanced=True
         )
         results[case] = {name: run["seconds"] for name, run in timing.items()}
     return results

@@ -456,8 +456,27 @@ class KerasProcess(_TimingProcess):
         return lambda n: self._run(f"{name}\t{n}")
 
 
+def balanced_orders(count):
+    """The orders of a Williams design for `count` contenders: a list of rounds, each a
+    permutation of `range(count)`.
+
+    Over one cycle of the list, every contender runs in every position of a round equally
+    often, and directly after every other contender equally often: so neither the turn
+    that opens a round nor what ran just before (another process woken, its caches
+    cold) favours anyone. The cycle has `count` rounds for an even count, `2 * count`
+    for an odd one (each round followed by its mirror image).
+    """
+    if count < 1:
+        raise ValueError(f"Need at least one contender, received {count}.")
+    first = [0 if j == 0 else (j + 1) // 2 if j % 2 else count - j // 2 for j in range(count)]
+    orders = [[(position + shift) % count for position in first] for shift in range(count)]
+    if count % 2:
+        orders += [order[::-1] for order in orders]
+    return orders
+
+
 def time_in_turns(
-    contenders, rounds, steps_per_round, on_round=None, untimed_steps=0, rotate=False
+    contenders, rounds, steps_per_round, on_round=None, untimed_steps=0, balanced=False
 ):
     """Times contenders alternately: each round runs every contender's steps in turn.
 
@@ -465,19 +484,24 @@ def time_in_turns(
     (another process woken, its caches cold), and the contender that opens every
     round would pay it every time: `untimed_steps` steps at the start of each turn
     take that cost and are not timed (their losses are kept, so every contender's
-    loss curve still has every step). What is left of a position effect, `rotate`
-    spreads over all contenders: round `r` starts with the `r`-th contender (mod their
-    number) and goes on in the given order.
+    loss curve still has every step). What is left of a position effect, `balanced`
+    spreads over all contenders: the rounds follow `balanced_orders`, so that over
+    each full cycle every contender runs in every position, and after every other
+    contender, equally often. (Rotating the opener alone, in a fixed cyclic order, left
+    each contender always after the same one: two turns of the same code timed 1.02x
+    to 1.03x apart that way in lesson 11.)
 
     Args:
         contenders: `{name: run}`, `run(n)` taking n training steps and returning
             `(seconds of each step, loss of each step)`, e.g. `timed_steps(step)` or
             an `NNLSTMProcess`.
-        rounds: How many rounds.
+        rounds: How many rounds; a multiple of `len(balanced_orders(len(contenders)))`
+            balances fully.
         steps_per_round: Timed steps per contender per round.
         on_round: Optional `on_round(round_index, results)`, called after each round.
         untimed_steps: Steps at the start of each turn whose times are dropped.
-        rotate: Whether each round starts one contender further along.
+        balanced: Whether the rounds follow a Williams design (otherwise the given
+            order, every round).
 
     Returns:
         `{name: {"seconds": [...], "losses": [...]}}`: `rounds * steps_per_round`
@@ -485,9 +509,9 @@ def time_in_turns(
     """
     results = {name: {"seconds": [], "losses": []} for name in contenders}
     names = list(contenders)
+    orders = balanced_orders(len(names)) if balanced else [list(range(len(names)))]
     for round_index in range(rounds):
-        start = round_index % len(names) if rotate else 0
-        for name in names[start:] + names[:start]:
+        for name in (names[k] for k in orders[round_index % len(orders)]):
             seconds, losses = contenders[name](untimed_steps + steps_per_round)
             results[name]["seconds"] += seconds[untimed_steps:]
             results[name]["losses"] += losses

@@ -483,9 +483,11 @@ _FAST_PATHS = {
 # Fast paths that equal the reference (tests/test_fused.py runs them) but were measured
 # slower than it: off, so the layer runs the reference there. TensorFlow's while_loop
 # with a hand-written gradient took 1.05x the reference's training step (95 % interval
-# 1.02x to 1.09x), the two in one process timed in turns as lesson 11 times (an untimed
-# step per turn, the opener rotated, 16 rounds of 2 steps; batch 64 x 50 steps x 2
-# features -> 64 units, one thread, one CPU core). (The 1.6x noted here before was timed
-# in a fixed order, the fast path opening every round and paying the switch between
-# contenders: lesson 11's timing read 1.3x between two copies of the same code that way.)
+# 1.02x to 1.09x), the two in one process timed in turns as lesson 11 timed then (an
+# untimed step per turn, the opener rotated, not yet the balanced order; 16 rounds of 2
+# steps; batch 64 x 50 steps x 2 features -> 64 units, one thread, one CPU core).
+# (The 1.6x noted here before was timed in a fixed order, the fast path opening every
+# round and paying the switch between contenders: lesson 11's timing read 1.3x between
+# two copies of the same code that way.) The 1.05x is within what two copies of the same
+# code measured apart with the rotated opener (1.02x to 1.03x): "not faster", no more.
 _MEASURED_SLOWER = {"tensorflow": _fused_kernel_loop}

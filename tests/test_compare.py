@@ -159,7 +159,23 @@ def test_time_in_turns_drops_the_untimed_steps_of_each_turn():
     assert results["b"]["losses"] == [0, 1, 2] * 3  # every step's loss, untimed ones too
 
 
-def test_time_in_turns_rotates_the_opener():
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_balanced_orders_put_everyone_everywhere_and_after_everyone_equally(count):
+    orders = compare.balanced_orders(count)
+    assert len(orders) == (count if count % 2 == 0 else 2 * count)
+    assert all(sorted(order) == list(range(count)) for order in orders)
+    for position in range(count):  # every contender in every position, equally often
+        seen = [order[position] for order in orders]
+        assert all(seen.count(k) == len(orders) // count for k in range(count))
+    pairs = [(a, b) for order in orders for a, b in zip(order, order[1:])]
+    if count > 1:  # every contender directly after every other, equally often
+        expected = len(pairs) // (count * (count - 1))
+        assert all(
+            pairs.count((a, b)) == expected for a in range(count) for b in range(count) if a != b
+        )
+
+
+def test_time_in_turns_balances_the_order():
     calls = []
 
     def contender(name):
@@ -170,10 +186,10 @@ def test_time_in_turns_rotates_the_opener():
         return run_steps
 
     results = compare.time_in_turns(
-        {name: contender(name) for name in "abc"}, rounds=4, steps_per_round=1, rotate=True
+        {name: contender(name) for name in "abcd"}, rounds=4, steps_per_round=1, balanced=True
     )
-    assert calls == list("abcbcacababc")
-    assert list(results) == ["a", "b", "c"] and len(results["c"]["seconds"]) == 4
+    assert calls == list("abdcbcadcdbadacb")  # a Williams square
+    assert list(results) == list("abcd") and len(results["c"]["seconds"]) == 4
 
 
 def test_timed_steps_times_each_step():
