@@ -153,8 +153,9 @@ def measure(cases, rounds, warmup):
         contenders = {name: compare.timed_steps(step) for name, step in steps.items()}
         for run_steps in contenders.values():
             run_steps(warmup)
-        # An untimed step opens each turn and each round starts one contender further
-        # along, so no contender is the one that always follows another's step.
+        # An untimed step opens each turn, and the rounds follow a balanced order
+        # (compare.balanced_orders): every contender in every position, and within a
+        # round after every other, equally often.
         timing = compare.time_in_turns(
             contenders, rounds, steps_per_round=1, untimed_steps=1, balanced=True
         )

@@ -461,10 +461,13 @@ def balanced_orders(count):
     permutation of `range(count)`.
 
     Over one cycle of the list, every contender runs in every position of a round equally
-    often, and directly after every other contender equally often: so neither the turn
-    that opens a round nor what ran just before (another process woken, its caches
-    cold) favours anyone. The cycle has `count` rounds for an even count, `2 * count`
-    for an odd one (each round followed by its mirror image).
+    often, and, within the rounds, directly after every other contender equally often: so
+    neither the turn that opens a round nor what ran just before it in the round (another
+    process woken, its caches cold) favours anyone. Across the boundary between rounds the
+    last contender of one round precedes the first of the next, which the design does not
+    balance; the untimed steps that open each turn take most of that switch. The cycle has
+    `count` rounds for an even count, `2 * count` for an odd one (each round followed by
+    its mirror image).
     """
     if count < 1:
         raise ValueError(f"Need at least one contender, received {count}.")
@@ -486,10 +489,11 @@ def time_in_turns(
     take that cost and are not timed (their losses are kept, so every contender's
     loss curve still has every step). What is left of a position effect, `balanced`
     spreads over all contenders: the rounds follow `balanced_orders`, so that over
-    each full cycle every contender runs in every position, and after every other
-    contender, equally often. (Rotating the opener alone, in a fixed cyclic order, left
-    each contender always after the same one: two turns of the same code timed 1.02x
-    to 1.03x apart that way in lesson 11.)
+    each full cycle every contender runs in every position, and within the rounds after
+    every other contender, equally often (not across the boundary between rounds).
+    (Rotating the opener alone, in a fixed cyclic order, left each contender always after
+    the same one: two turns of the same code timed 1.02x to 1.03x apart that way in
+    lesson 11.)
 
     Args:
         contenders: `{name: run}`, `run(n)` taking n training steps and returning

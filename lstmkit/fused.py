@@ -488,6 +488,6 @@ _FAST_PATHS = {
 # steps; batch 64 x 50 steps x 2 features -> 64 units, one thread, one CPU core).
 # (The 1.6x noted here before was timed in a fixed order, the fast path opening every
 # round and paying the switch between contenders: lesson 11's timing read 1.3x between
-# two copies of the same code that way.) The 1.05x is within what two copies of the same
-# code measured apart with the rotated opener (1.02x to 1.03x): "not faster", no more.
+# two copies of the same code that way.) With the rotated opener two copies of the same
+# code measured 1.02x to 1.03x apart, so the 1.05x reads "not faster", no more.
 _MEASURED_SLOWER = {"tensorflow": _fused_kernel_loop}
