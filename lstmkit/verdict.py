@@ -331,6 +331,24 @@ def _signed_rank_counts(runs):
     return list(itertools.accumulate(patterns))
 
 
+def _signed_rank_cut(runs, confidence):
+    """`(outside, chance)` for a signed-rank interval over `runs` runs: how many pair
+    averages it leaves out at each end (`k - 1`), and the chance of a positive-rank sum of
+    at most `outside - 1`, the interval's one-sided level, as a `fractions.Fraction`."""
+    if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 2:
+        raise ValueError(f"Argument `runs` must be an int >= 2, received {runs!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"Argument `confidence` must be in (0, 1), received {confidence}.")
+    chances = [fractions.Fraction(count, 2**runs) for count in _signed_rank_counts(runs)]
+    outside = sum(chance <= (1 - confidence) / 2 for chance in chances)  # chances rise
+    if outside == 0:
+        raise ValueError(
+            f"{runs} runs are too few for a {confidence * 100:g} % signed-rank interval: "
+            f"every run agreeing has chance 1/{2**runs} on its own; use more runs or `spread`."
+        )
+    return outside, chances[outside - 1]
+
+
 def signed_rank_chance(runs, confidence=0.9):
     """The chance that `signed_rank` over `runs` runs says "beats" for two procedures whose
     runs are exchangeable (a given one of the two, judged better by luck alone), as a
@@ -339,22 +357,7 @@ def signed_rank_chance(runs, confidence=0.9):
     Raises `ValueError` when `runs` are too few for `confidence`: when even every run
     agreeing is more likely than `(1 - confidence) / 2`.
     """
-    if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 2:
-        raise ValueError(f"Argument `runs` must be an int >= 2, received {runs!r}.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"Argument `confidence` must be in (0, 1), received {confidence}.")
-    counts = _signed_rank_counts(runs)
-    allowed = [
-        fractions.Fraction(count, 2**runs)
-        for count in counts
-        if fractions.Fraction(count, 2**runs) <= (1 - confidence) / 2
-    ]
-    if not allowed:
-        raise ValueError(
-            f"{runs} runs are too few for a {confidence * 100:g} % signed-rank interval: "
-            f"every run agreeing has chance 1/{2**runs} on its own; use more runs or `spread`."
-        )
-    return allowed[-1]
+    return _signed_rank_cut(runs, confidence)[1]
 
 
 def signed_rank(
@@ -411,10 +414,9 @@ def signed_rank(
     else:
         changes = a - b  # (runs,)
     runs = changes.shape[0]
-    chance = signed_rank_chance(runs, confidence)
     # Leave out the k - 1 smallest and the k - 1 largest pair averages, where a positive-rank
     # sum of at most k - 1 has chance `chance`.
-    outside = _signed_rank_counts(runs).index(chance * 2**runs) + 1  # k - 1
+    outside, chance = _signed_rank_cut(runs, confidence)
     first, second = np.triu_indices(runs)
     pair_averages = np.sort((changes[first] + changes[second]) / 2)  # (runs (runs + 1) / 2,)
     low, high = pair_averages[outside - 1], pair_averages[-outside]
