@@ -287,30 +287,54 @@ def spread(
         A `Verdict`; its values are the medians over the runs.
     """
     _check_common(names, 0.5, margin)
+    a, b = _runs(values_a, values_b, relative, "spread")
+    changes = a / b if relative else a - b  # (runs,)
+    return _verdict_over_runs(
+        a,
+        b,
+        (float(np.median(changes)), float(changes.min()), float(changes.max())),
+        f"range over the {unit}",
+        names=names,
+        metric=metric,
+        unit=unit,
+        relative=relative,
+        higher_is_better=higher_is_better,
+        margin=margin,
+        percent=percent,
+        digits=digits,
+    )
+
+
+def _runs(values_a, values_b, relative, function):
+    """The paired per-run values as two 1-D float arrays of at least 2 runs, each finite;
+    for a ratio, also checked by `_check_ratio`."""
     a, b = _paired_arrays(values_a, values_b, minimum=2)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError("`spread` takes one number per run: 1-D arrays.")
+        raise ValueError(f"`{function}` takes one number per run: 1-D arrays.")
     if relative:
         _check_ratio(a, b)
-    changes = a / b if relative else a - b  # (runs,)
-    low, high = float(changes.min()), float(changes.max())
+    return a, b
+
+
+def _verdict_over_runs(
+    a, b, estimate_low_high, method, *, names, relative, higher_is_better, margin, **sentence
+):
+    """The `Verdict` over paired runs: its values are the medians of `a` and `b`."""
+    estimate, low, high = (float(value) for value in estimate_low_high)
     return Verdict(
         word=_judge(low, high, relative, higher_is_better, margin),
         names=tuple(names),
-        metric=metric,
         value_a=float(np.median(a)),
         value_b=float(np.median(b)),
-        estimate=float(np.median(changes)),
+        estimate=estimate,
         low=low,
         high=high,
         relative=relative,
         higher_is_better=higher_is_better,
-        method=f"range over the {unit}",
+        method=method,
         count=a.shape[0],
-        unit=unit,
-        percent=percent,
-        digits=digits,
         values_are="medians",
+        **sentence,
     )
 
 
@@ -403,11 +427,8 @@ def signed_rank(
         A `Verdict`; its values are the medians over the runs.
     """
     _check_common(names, confidence, margin)
-    a, b = _paired_arrays(values_a, values_b, minimum=2)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError("`signed_rank` takes one number per run: 1-D arrays.")
+    a, b = _runs(values_a, values_b, relative, "signed_rank")
     if relative:
-        _check_ratio(a, b)
         if np.any(a == 0):
             raise ValueError("A ratio over runs needs every first value to be non-zero.")
         changes = np.log(a) - np.log(b)  # (runs,)
@@ -423,21 +444,17 @@ def signed_rank(
     estimate = float(np.median(pair_averages))
     if relative:
         low, high, estimate = np.exp(low), np.exp(high), np.exp(estimate)
-    return Verdict(
-        word=_judge(low, high, relative, higher_is_better, margin),
-        names=tuple(names),
+    return _verdict_over_runs(
+        a,
+        b,
+        (estimate, low, high),
+        f"{float(1 - 2 * chance) * 100:.1f} % signed-rank interval over the {unit}",
+        names=names,
         metric=metric,
-        value_a=float(np.median(a)),
-        value_b=float(np.median(b)),
-        estimate=float(estimate),
-        low=float(low),
-        high=float(high),
+        unit=unit,
         relative=relative,
         higher_is_better=higher_is_better,
-        method=f"{float(1 - 2 * chance) * 100:.1f} % signed-rank interval over the {unit}",
-        count=runs,
-        unit=unit,
+        margin=margin,
         percent=percent,
         digits=digits,
-        values_are="medians",
     )
