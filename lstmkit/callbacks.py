@@ -382,7 +382,11 @@ class TimeBudget(keras.callbacks.Callback):
     The clock starts after the first step, which compiles the train step (seconds on
     JAX, and a short budget would otherwise be spent before the rate had left its
     warm-up), and stops while `evaluate` runs: the budget is training time. The first
-    step's time is kept in `first_step_seconds`. The rate is set before a step when it
+    step's time is kept in `first_step_seconds`. The first step of each later pass
+    (epoch) is off the clock too, from the end of the pass before: on TensorFlow it can
+    wait seconds for the input pipeline to start again, and a run that crossed a pass
+    boundary would lose that time against one that did not. Those gaps are kept in
+    `pass_start_seconds`. The rate is set before a step when it
     has moved by more than 1 % since it was last set (on JAX each change makes the
     trainer hand its state back to the model, so it is not done at every step).
 
@@ -404,6 +408,8 @@ class TimeBudget(keras.callbacks.Callback):
             `items`, `learning_rate` and `value` (what `evaluate` returned).
         seconds_trained: Training time when `fit` ended (after the first step).
         first_step_seconds: The first step's time, compilation included.
+        pass_start_seconds: For each later pass, the time from the end of the pass
+            before to the end of its first step (off the clock).
         steps: Steps taken.
     """
 
@@ -428,18 +434,22 @@ class TimeBudget(keras.callbacks.Callback):
         self.evaluate, self.every_seconds = evaluate, every_seconds
         self.on_evaluation, self.items_per_step = on_evaluation, items_per_step
         self.curve, self.seconds_trained, self.steps = [], 0.0, 0
-        self.first_step_seconds = 0.0
+        self.first_step_seconds, self.pass_start_seconds = 0.0, []
+        self._start = self._pass_ended = None
 
     def training_seconds(self):
-        """Seconds of training so far: since the first step ended, less the evaluations."""
+        """Seconds of training so far: since the first step ended, less the evaluations
+        and the first steps of later passes."""
         if self._start is None:
             return 0.0
-        return time.perf_counter() - self._start - self._paused
+        now = time.perf_counter() if self._pass_ended is None else self._pass_ended
+        return now - self._start - self._paused
 
     def on_train_begin(self, logs=None):
         self.curve, self.steps = [], 0
         self._rate = None
         self._fit_start, self._start, self._paused = time.perf_counter(), None, 0.0
+        self._pass_ended, self.pass_start_seconds = None, []
         self._next_evaluation = self.every_seconds or float("inf")
         if self.evaluate is not None:
             self._record(0.0)
@@ -459,6 +469,10 @@ class TimeBudget(keras.callbacks.Callback):
             self.first_step_seconds = self._start - self._fit_start - self._paused
             self._paused = 0.0  # the evaluation at the start was before the clock started
             return
+        if self._pass_ended is not None:  # the first step of a later pass: off the clock
+            self.pass_start_seconds.append(time.perf_counter() - self._pass_ended)
+            self._paused += self.pass_start_seconds[-1]
+            self._pass_ended = None
         seconds = self.training_seconds()
         finished = seconds >= self.budget
         if self.evaluate is not None and (finished or seconds >= self._next_evaluation):
@@ -468,8 +482,13 @@ class TimeBudget(keras.callbacks.Callback):
         if finished:
             self.model.stop_training = True
 
+    def on_epoch_end(self, epoch, logs=None):
+        if self._start is not None:
+            self._pass_ended = time.perf_counter()
+
     def on_train_end(self, logs=None):
-        self.seconds_trained = self.training_seconds()
+        self.seconds_trained = self.training_seconds()  # frozen if the last pass ended it
+        self._pass_ended = None
         if self.evaluate is not None and (not self.curve or self.curve[-1]["steps"] != self.steps):
             self._record(self.seconds_trained)  # fit ended before the budget (its epochs ran out)
 

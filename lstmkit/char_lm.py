@@ -15,8 +15,9 @@ per character. It reads the training text as `streams` contiguous streams (fastb
 `group_chunks`, `make_stream_batches`), `sequence_length` characters per step with the
 state carried from a window to the next (truncated backpropagation through time).
 
-It trains for `settings.minutes` of wall-clock time (`lstmkit.callbacks.TimeBudget`): the
-learning rate warms up, then follows a cosine down to 0 at the end of the budget, so a
+It trains for `settings.minutes` of wall-clock time (`lstmkit.callbacks.TimeBudget`; the
+first step and the first step of each later pass are off the clock): the learning rate
+warms up, then follows a cosine down to 0 at the end of the budget, so a
 slow backend ends with fewer steps but an annealed model. The held-out text is scored the
 same way the model reads, in a few long streams with the state carried through, by a
 copy of the model with its own batch shape (the training model's carried state is left

@@ -144,6 +144,26 @@ def test_time_budget_stops_training_and_keeps_evaluations_off_the_clock():
     assert budget.curve[-1]["learning_rate"] < 0.05 * 1e-2  # annealed
 
 
+def test_time_budget_keeps_the_first_step_of_each_later_pass_off_the_clock():
+    # A pause at the start of every later pass (as TensorFlow's input pipeline can take):
+    # the training time leaves it out, so a run that crosses passes loses nothing by it.
+    model, x, y = tiny_model_and_data()
+    model.fit(x[:3], y[:3], batch_size=TINY.streams, epochs=1, shuffle=False, verbose=0)
+    pause = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: time.sleep(0.2) if epoch else None
+    )
+    budget = TimeBudget(0.6, 1e-2)
+    started = time.perf_counter()
+    model.fit(x, y, batch_size=TINY.streams, epochs=10**6, shuffle=False, verbose=0,
+              callbacks=[pause, budget])  # fmt: skip
+    wall = time.perf_counter() - started
+    passes = len(budget.pass_start_seconds)
+    assert passes >= 1 and budget.steps > passes * len(x) // TINY.streams
+    assert min(budget.pass_start_seconds) >= 0.2
+    assert 0.6 <= budget.seconds_trained < 0.6 + 0.5
+    assert wall >= budget.seconds_trained + 0.2 * passes
+
+
 @pytest.mark.parametrize("share", [0.0, 1.0])
 def test_time_budget_rate_reaches_the_train_step(share):
     # Compiled at rate 1e-2, the schedule says `share` of 1.0: with 0 the weights must stay
