@@ -10,7 +10,7 @@ medians over the rounds, with a 95 % paired-bootstrap interval over the rounds
 
     python benchmarks/lstm_speed.py                    # all backends, all cases
     python benchmarks/lstm_speed.py --threads 1        # one thread per process
-    python benchmarks/lstm_speed.py --backends torch --cases last mask --rounds 30
+    python benchmarks/lstm_speed.py --backends torch --cases last mask --rounds 36
     python benchmarks/lstm_speed.py --profile          # where the time of a torch step goes
 
 Shape: batch 64 x 100 steps x 32 features -> 128 units, MSE, SGD. The cases:
@@ -227,7 +227,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=24,
+        help="a multiple of 12 balances fully: cycles of 6 rounds (3 contenders), 4 (torch's 4)",
+    )
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument(
         "--threads", type=int, choices=[1], help="1: one thread per process (default: all)"
